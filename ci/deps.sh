@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Checks what a make verb needs; on Debian as root installs what is missing,
+# otherwise names the exact command to run. Usage: ci/deps.sh build|test|fuzz
+set -euo pipefail
+verb=${1:-build}
+missing=()
+have() { command -v "$1" >/dev/null 2>&1; }
+
+have gcc || missing+=(gcc)
+have make || missing+=(make)
+have cmake || missing+=(cmake)
+have ninja || missing+=(ninja-build)
+if [ "$verb" != build ]; then
+	have clang || missing+=(clang)
+	have llvm-symbolizer || missing+=(llvm)
+fi
+
+# clang is there but can it link the sanitizer (and fuzzer) runtimes?
+runtime_ok() {
+	local flags=-fsanitize=address,undefined dir
+	[ "$verb" = fuzz ] && flags=-fsanitize=fuzzer,address,undefined
+	dir=$(mktemp -d)
+	if [ "$verb" = fuzz ]; then
+		printf '#include <stdint.h>\n#include <stddef.h>\nint LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }\n' >"$dir/t.c"
+	else
+		printf 'int main(void) { return 0; }\n' >"$dir/t.c"
+	fi
+	clang $flags "$dir/t.c" -o "$dir/t" >/dev/null 2>&1
+	local rc=$?
+	rm -rf "$dir"
+	return $rc
+}
+if [ "$verb" != build ] && have clang && ! runtime_ok; then
+	missing+=("libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev")
+fi
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && have apt-get; then
+	echo "lsecho: installing ${missing[*]} (apt-get)"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null
+	apt-get install -y -qq "${missing[@]}" >/dev/null
+	if [ "$verb" != build ] && ! runtime_ok; then
+		echo "lsecho: clang still cannot link the sanitizer runtimes" >&2
+		exit 1
+	fi
+	exit 0
+fi
+echo "lsecho: missing ${missing[*]}. Install them with:" >&2
+echo "  sudo apt-get install -y ${missing[*]}" >&2
+exit 1

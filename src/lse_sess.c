@@ -1,0 +1,459 @@
+/* lse_sess: the echo session state machine (contract in lse_sess.h). */
+#include "lse_sess.h"
+
+#include <assert.h>
+#include <stdalign.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A header's (or HELLO value's) last byte is taken only when the largest
+ * answer it can trigger, an ERROR frame, fits: so a verdict never has to
+ * wait for space, and a session never holds more than its bound. */
+#define RESERVE ((size_t)LSE_ERR_FRAME_MAX)
+#define SMALL_CAP LSE_SESS_FRAMED_BOUND(0)
+
+enum sess_state {
+	READ_HEADER,  /* collecting a header into hdr[] */
+	READ_HELLO,   /* collecting HELLO's value into hello[] */
+	READ_PAYLOAD, /* echoing a DATA/PING payload straight into the output */
+	READ_RAW,     /* raw echo */
+	FLUSHING,     /* reads nothing more; closes once the output is sent */
+	CLOSED        /* dead (allocation failure): nothing more is sent */
+};
+
+struct lse_sess {
+	lse_mem mem;           /* mem.alloc == NULL: caller storage, never allocate */
+	lse_mode mode;
+	enum sess_state st;
+	int err;               /* sticky: LSE_OK, a protocol error or LSE_E_NOMEM */
+	uint32_t limit;        /* server limit (framed) */
+	uint32_t negotiated;   /* 0 until WELCOME */
+	uint32_t remaining;    /* READ_PAYLOAD: payload bytes still to echo */
+	unsigned got;          /* bytes in hdr[] or hello[]: < their size */
+	uint64_t consumed;     /* input bytes taken since creation */
+	uint8_t hdr[LSE_HDR_LEN];
+	uint8_t hello[LSE_HELLO_LEN];
+	/* Output ring. Positions are byte counts since the ring was last empty:
+	 * sent <= done <= wr <= sent + cap. [sent, done) is answered and may go
+	 * out; [done, wr) is the frame being echoed, dropped if input ends. */
+	uint8_t *buf;
+	size_t cap;            /* logical capacity: the bound */
+	size_t heap;           /* bytes of buf from mem.alloc, 0 if none */
+	uint64_t sent, done, wr;
+	int self_alloc;        /* the struct itself came from mem.alloc */
+	alignas(max_align_t) uint8_t small[SMALL_CAP];
+};
+
+static void *std_alloc(void *ud, size_t size)
+{
+	(void)ud;
+	return malloc(size);
+}
+
+static void std_free(void *ud, void *ptr, size_t size)
+{
+	(void)ud;
+	(void)size;
+	free(ptr);
+}
+
+static size_t struct_size(void)
+{
+	size_t a = alignof(max_align_t);
+	return (sizeof(struct lse_sess) + a - 1) / a * a;
+}
+
+static int config_resolve(const lse_sess_config *cfg, lse_sess_config *r)
+{
+	if (cfg == NULL || (cfg->mode != LSE_MODE_FRAMED && cfg->mode != LSE_MODE_RAW))
+		return LSE_E_INVAL;
+	if (cfg->max_payload > LSE_LIMIT_MAX || cfg->chunk > LSE_CHUNK_MAX)
+		return LSE_E_INVAL;
+	r->mode = cfg->mode;
+	r->max_payload = cfg->max_payload ? cfg->max_payload : LSE_LIMIT_DEFAULT;
+	r->chunk = cfg->chunk ? cfg->chunk : LSE_CHUNK_DEFAULT;
+	return LSE_OK;
+}
+
+static size_t config_buf_max(const lse_sess_config *r)
+{
+	return r->mode == LSE_MODE_RAW ? r->chunk : LSE_SESS_FRAMED_BOUND(r->max_payload);
+}
+
+/* ---- output ring ---- */
+
+static size_t out_free(const lse_sess *s)
+{
+	return s->cap - (size_t)(s->wr - s->sent);
+}
+
+static void out_put(lse_sess *s, const uint8_t *p, size_t n)
+{
+	size_t at = (size_t)(s->wr % s->cap);
+	size_t first = n < s->cap - at ? n : s->cap - at;
+
+	assert(n <= out_free(s));
+	memcpy(s->buf + at, p, first);
+	memcpy(s->buf, p + first, n - first);
+	s->wr += n;
+}
+
+static void out_commit(lse_sess *s)
+{
+	s->done = s->wr;
+}
+
+/* Switches to a buffer of capacity cap; the ring must be empty. */
+static int out_resize(lse_sess *s, size_t cap)
+{
+	assert(s->sent == s->wr);
+	s->sent = s->done = s->wr = 0;
+	if (s->mem.alloc == NULL) {    /* caller storage is already big enough */
+		s->cap = cap;
+		return LSE_OK;
+	}
+	if (s->heap)
+		s->mem.free(s->mem.ud, s->buf, s->heap);
+	s->heap = 0;
+	s->buf = s->small;
+	s->cap = cap <= SMALL_CAP ? cap : SMALL_CAP;
+	if (cap <= SMALL_CAP)
+		return LSE_OK;
+	s->buf = s->mem.alloc(s->mem.ud, cap);
+	if (s->buf == NULL) {
+		s->buf = s->small;
+		return LSE_E_NOMEM;
+	}
+	s->heap = cap;
+	s->cap = cap;
+	return LSE_OK;
+}
+
+/* ---- life cycle ---- */
+
+static void sess_setup(lse_sess *s, const lse_sess_config *r)
+{
+	s->mode = r->mode;
+	s->limit = r->max_payload;
+	s->st = r->mode == LSE_MODE_RAW ? READ_RAW : READ_HEADER;
+	s->buf = s->small;
+	s->cap = SMALL_CAP;
+}
+
+int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem)
+{
+	static const lse_mem std = { std_alloc, std_free, NULL };
+	lse_sess_config r;
+	lse_sess *s;
+
+	if (out == NULL)
+		return LSE_E_INVAL;
+	*out = NULL;
+	if (config_resolve(cfg, &r) != LSE_OK)
+		return LSE_E_INVAL;
+	if (mem == NULL)
+		mem = &std;
+	if (mem->alloc == NULL || mem->free == NULL)
+		return LSE_E_INVAL;
+	s = mem->alloc(mem->ud, sizeof *s);
+	if (s == NULL)
+		return LSE_E_NOMEM;
+	memset(s, 0, sizeof *s);
+	s->mem = *mem;
+	s->self_alloc = 1;
+	sess_setup(s, &r);
+	if (r.mode == LSE_MODE_RAW && out_resize(s, r.chunk) != LSE_OK) {
+		lse_sess_free(s);
+		return LSE_E_NOMEM;
+	}
+	*out = s;
+	return LSE_OK;
+}
+
+size_t lse_sess_footprint(const lse_sess_config *cfg)
+{
+	lse_sess_config r;
+
+	if (config_resolve(cfg, &r) != LSE_OK)
+		return 0;
+	return struct_size() + config_buf_max(&r);
+}
+
+int lse_sess_init(lse_sess **out, void *storage, size_t size,
+		  const lse_sess_config *cfg)
+{
+	lse_sess_config r;
+	lse_sess *s = storage;
+
+	if (out == NULL)
+		return LSE_E_INVAL;
+	*out = NULL;
+	if (config_resolve(cfg, &r) != LSE_OK || storage == NULL ||
+	    (uintptr_t)storage % alignof(max_align_t) != 0 ||
+	    size < lse_sess_footprint(&r))
+		return LSE_E_INVAL;
+	memset(s, 0, sizeof *s);
+	sess_setup(s, &r);
+	s->buf = (uint8_t *)storage + struct_size();
+	s->cap = r.mode == LSE_MODE_RAW ? r.chunk : SMALL_CAP;
+	*out = s;
+	return LSE_OK;
+}
+
+void lse_sess_free(lse_sess *s)
+{
+	lse_mem mem;
+
+	if (s == NULL || s->mem.alloc == NULL)
+		return;
+	mem = s->mem;
+	if (s->heap)
+		mem.free(mem.ud, s->buf, s->heap);
+	if (s->self_alloc)
+		mem.free(mem.ud, s, sizeof *s);
+}
+
+/* ---- framed input ---- */
+
+static int sess_fail(lse_sess *s, int err)
+{
+	uint8_t frame[LSE_ERR_FRAME_MAX];
+	size_t n = lse_frame_error(frame, err);
+
+	assert(s->wr == s->done);   /* errors fall between frames */
+	out_put(s, frame, n);
+	out_commit(s);
+	s->err = err;
+	s->st = FLUSHING;
+	return err;
+}
+
+static void put_header(lse_sess *s, uint8_t type, uint32_t len)
+{
+	uint8_t h[LSE_HDR_LEN];
+
+	lse_frame_encode(h, type, len);
+	out_put(s, h, sizeof h);
+}
+
+static int on_header(lse_sess *s)
+{
+	lse_frame_hdr h;
+	int e = lse_frame_decode(s->hdr, s->negotiated, &h);
+
+	s->got = 0;
+	if (e != LSE_OK)
+		return sess_fail(s, e);
+	if (h.type == LSE_T_HELLO) {
+		s->st = READ_HELLO;
+		return LSE_OK;
+	}
+	put_header(s, h.type == LSE_T_PING ? LSE_T_PONG : h.type, h.len);
+	if (h.type == LSE_T_BYE) {
+		out_commit(s);
+		s->st = FLUSHING;
+	} else if (h.len == 0) {
+		out_commit(s);
+	} else {
+		s->remaining = h.len;
+		s->st = READ_PAYLOAD;
+	}
+	return LSE_OK;
+}
+
+static int on_hello(lse_sess *s)
+{
+	uint32_t want = lse_get_u32(s->hello);
+	uint8_t v[LSE_HELLO_LEN];
+
+	s->got = 0;
+	if (want == 0)
+		return sess_fail(s, LSE_E_BAD_HELLO);
+	want = want < s->limit ? want : s->limit;
+	if (out_resize(s, LSE_SESS_FRAMED_BOUND(want)) != LSE_OK) {
+		s->err = LSE_E_NOMEM;
+		s->st = CLOSED;
+		return LSE_E_NOMEM;
+	}
+	s->negotiated = want;
+	put_header(s, LSE_T_WELCOME, LSE_HELLO_LEN);
+	lse_put_u32(v, want);
+	out_put(s, v, sizeof v);
+	out_commit(s);
+	s->st = READ_HEADER;
+	return LSE_OK;
+}
+
+/* Copies up to `size - s->got` bytes into dst, holding back the final byte
+ * until RESERVE bytes of output are free. Returns the count taken. */
+static size_t collect(lse_sess *s, uint8_t *dst, size_t size,
+		      const uint8_t *in, size_t avail)
+{
+	size_t want = size - s->got;
+	size_t n = avail < want ? avail : want;
+
+	if (n == want && out_free(s) < RESERVE)
+		n--;
+	memcpy(dst + s->got, in, n);
+	s->got += (unsigned)n;
+	return n;
+}
+
+static ptrdiff_t framed_recv(lse_sess *s, const uint8_t *in, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n;
+		int e = LSE_OK;
+
+		switch (s->st) {
+		case READ_HEADER:
+			n = collect(s, s->hdr, LSE_HDR_LEN, in + i, len - i);
+			if (s->got == LSE_HDR_LEN)
+				e = on_header(s);
+			break;
+		case READ_HELLO:
+			n = collect(s, s->hello, LSE_HELLO_LEN, in + i, len - i);
+			if (s->got == LSE_HELLO_LEN)
+				e = on_hello(s);
+			break;
+		case READ_PAYLOAD:
+			n = len - i;
+			n = n < s->remaining ? n : s->remaining;
+			n = n < out_free(s) ? n : out_free(s);
+			out_put(s, in + i, n);
+			s->remaining -= (uint32_t)n;
+			if (s->remaining == 0) {
+				out_commit(s);
+				s->st = READ_HEADER;
+			}
+			break;
+		default:
+			return (ptrdiff_t)i;
+		}
+		s->consumed += n;
+		if (e != LSE_OK)
+			return e;
+		if (n == 0)
+			break;
+		i += n;
+	}
+	return (ptrdiff_t)i;
+}
+
+/* ---- public I/O ---- */
+
+static int is_reading(const lse_sess *s)
+{
+	return s->st == READ_HEADER || s->st == READ_HELLO ||
+	       s->st == READ_PAYLOAD || s->st == READ_RAW;
+}
+
+ptrdiff_t lse_sess_recv(lse_sess *s, const uint8_t *in, size_t len)
+{
+	size_t n;
+
+	if (s == NULL || (in == NULL && len > 0))
+		return LSE_E_INVAL;
+	if (s->err != LSE_OK)
+		return s->err;
+	if (s->st != READ_RAW)
+		return framed_recv(s, in, len);
+	n = out_free(s);
+	n = len < n ? len : n;
+	out_put(s, in, n);
+	out_commit(s);
+	s->consumed += n;
+	return (ptrdiff_t)n;
+}
+
+size_t lse_sess_recv_room(const lse_sess *s)
+{
+	size_t f;
+
+	if (s == NULL || !is_reading(s))
+		return 0;
+	f = out_free(s);
+	if (s->st == READ_RAW)
+		return f;
+	return f > RESERVE ? f - RESERVE : 0;
+}
+
+void lse_sess_eof(lse_sess *s)
+{
+	if (s == NULL || !is_reading(s))
+		return;
+	s->wr = s->done;
+	s->got = 0;
+	s->st = FLUSHING;
+}
+
+static size_t send_len(const lse_sess *s)
+{
+	size_t at = (size_t)(s->sent % s->cap);
+	size_t n = (size_t)(s->done - s->sent);
+
+	return n < s->cap - at ? n : s->cap - at;
+}
+
+const uint8_t *lse_sess_send_buf(lse_sess *s, size_t *len)
+{
+	if (s == NULL || len == NULL) {
+		if (len != NULL)
+			*len = 0;
+		return NULL;
+	}
+	*len = send_len(s);
+	return s->buf + (size_t)(s->sent % s->cap);
+}
+
+int lse_sess_send_ack(lse_sess *s, size_t n)
+{
+	if (s == NULL || n > send_len(s))
+		return LSE_E_INVAL;
+	s->sent += n;
+	if (s->sent == s->wr)   /* empty: restart at 0 so sends stay contiguous */
+		s->sent = s->done = s->wr = 0;
+	return LSE_OK;
+}
+
+unsigned lse_sess_want(const lse_sess *s)
+{
+	unsigned w = 0;
+
+	if (s == NULL || s->st == CLOSED)
+		return LSE_CLOSED;
+	if (s->done > s->sent)
+		w |= LSE_WANT_WRITE;
+	else if (s->st == FLUSHING)
+		return LSE_CLOSED;
+	if (lse_sess_recv_room(s) > 0)
+		w |= LSE_WANT_READ;
+	return w;
+}
+
+int lse_sess_error(const lse_sess *s)
+{
+	return s == NULL ? LSE_E_INVAL : s->err;
+}
+
+size_t lse_sess_buffered(const lse_sess *s)
+{
+	return s == NULL ? 0 : (size_t)(s->wr - s->sent);
+}
+
+size_t lse_sess_bound(const lse_sess *s)
+{
+	return s == NULL ? 0 : s->cap;
+}
+
+uint64_t lse_sess_consumed(const lse_sess *s)
+{
+	return s == NULL ? 0 : s->consumed;
+}
+
+uint32_t lse_sess_negotiated(const lse_sess *s)
+{
+	return s == NULL ? 0 : s->negotiated;
+}
