@@ -1,36 +1,44 @@
-# lsecho: the user-facing verbs, over CMake. Build trees live under build/.
-#   make         release build into build/
-#   make test    ASan+UBSan (clang) and gcc builds, every ctest test in both
-#   make fuzz    the fuzzing suite (issue 5)
-GEN := $(if $(shell command -v ninja 2>/dev/null),Ninja,Unix Makefiles)
-CMAKE := cmake -G "$(GEN)" -Wno-dev
-# Assertions stay on in test builds: they are invariants, not debugging.
-ASAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
-            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# lsecho: the user-facing verbs, over CMake (flags live in ci/build.sh).
+#   make                 release build into build/
+#   make test            ASan+UBSan (clang) and gcc builds; every test and corpus replay in both
+#   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel
+#   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
+#   make fuzz-bench      exec/s of every target beside an empty target
+#   make corpus          regenerate the committed seeds from harness/gen_corpus.c
+FUZZ_SECONDS ?= 60
+export FUZZ_SECONDS
+SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
+           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz clean deps-build deps-test
+.PHONY: all test fuzz repro fuzz-bench corpus clean
 
-all: deps-build
-	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" >/dev/null
-	cmake --build build
-
-deps-build:
+all:
 	@ci/deps.sh build
-deps-test:
-	@ci/deps.sh test
+	@ci/build.sh release
 
-test: deps-test
-	$(CMAKE) -S . -B build/asan -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
-	  -DCMAKE_C_FLAGS_DEBUG="-O1 -g" -DLSE_SANITIZE=address,undefined >/dev/null
-	cmake --build build/asan
-	cd build/asan && $(ASAN_ENV) ctest --output-on-failure -j2
-	$(CMAKE) -S . -B build/gcc -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release \
-	  -DCMAKE_C_FLAGS_RELEASE="-O2 -g" >/dev/null
-	cmake --build build/gcc
+test:
+	@ci/deps.sh test
+	ci/build.sh asan
+	cd build/asan && $(SAN_ENV) ctest --output-on-failure -j2
+	ci/build.sh gcc
 	cd build/gcc && ctest --output-on-failure -j2
 
 fuzz:
-	@echo "make fuzz: the libFuzzer suite is not built yet (issue 5)." >&2; exit 1
+	@ci/deps.sh fuzz
+	@ci/fuzz.sh
+
+repro:
+	@ci/deps.sh fuzz
+	@ci/repro.sh "$(FILE)" "$(TARGET)"
+
+fuzz-bench:
+	@ci/deps.sh fuzz
+	@ci/fuzz-bench.sh
+
+corpus:
+	@ci/deps.sh test
+	ci/build.sh asan gen_corpus
+	build/asan/harness/gen_corpus corpus
 
 clean:
 	rm -rf build

@@ -124,8 +124,8 @@ static int model_put_error(model_w *w, int code)
 /* The header verdict, in exactly the order of "How the server judges a
  * frame", step 1. A separate `hello_done` (not negotiated != 0) keeps the
  * HELLO-first rule independent of what limit the caller passed. */
-static int model_judge(const uint8_t h[LSE_HDR_LEN], int hello_done,
-		       uint32_t negotiated)
+int lse_model_judge(const uint8_t h[LSE_HDR_LEN], int hello_done,
+		    uint32_t negotiated)
 {
 	uint8_t type = h[3];
 	uint32_t len = model_get_be32(h + 4);
@@ -167,7 +167,7 @@ static int model_walk(model_w *w, const uint8_t *in, size_t len, int eof,
 		const uint8_t *payload = h + LSE_HDR_LEN;
 		uint8_t type = h[3];
 		uint32_t plen = model_get_be32(h + 4);
-		int code = model_judge(h, hello_done, negotiated);
+		int code = lse_model_judge(h, hello_done, negotiated);
 
 		if (code != MODEL_OK) {
 			/* The verdict needs only the header; the payload,

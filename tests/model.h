@@ -26,4 +26,8 @@ int lse_model_raw(const uint8_t *in, size_t len, int eof, lse_model_out *out);
 
 void lse_model_out_free(lse_model_out *out);
 
+/* The model's verdict on one complete client header: the wire error code
+ * 1..8, or 0 if the header is accepted. A HELLO's value is not judged here. */
+int lse_model_judge(const uint8_t hdr[8], int hello_done, uint32_t negotiated);
+
 #endif

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Configures and builds one build tree; the single place build flags live.
+# Usage: ci/build.sh VARIANT [TARGET...]
+#   release  build/          clang or cc, -O2, no sanitizers
+#   asan     build/asan      clang, ASan+UBSan, standalone fuzz driver (tests, replays)
+#   gcc      build/gcc       gcc -O2, standalone fuzz driver
+#   fuzz     build/fuzz      clang, libFuzzer + ASan+UBSan
+#   fuzz-mut build/fuzz-mut  as fuzz, with the frame-aware custom mutator
+set -euo pipefail
+cd "$(dirname "$0")/.."
+variant=${1:?variant}
+shift
+gen=Ninja
+command -v ninja >/dev/null 2>&1 || gen="Unix Makefiles"
+# Assertions stay on in every test and fuzz build: they are invariants.
+san=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" -DLSE_SANITIZE=address,undefined)
+case $variant in
+release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none) ;;
+asan) dir=build/asan; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=standalone) ;;
+gcc) dir=build/gcc; args=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=standalone) ;;
+fuzz) dir=build/fuzz; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=OFF) ;;
+fuzz-mut) dir=build/fuzz-mut; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=ON) ;;
+*) echo "ci/build.sh: unknown variant '$variant'" >&2; exit 2 ;;
+esac
+cmake -G "$gen" -Wno-dev -S . -B "$dir" "${args[@]}" >/dev/null
+if [ $# -gt 0 ]; then
+	cmake --build "$dir" --target "$@"
+else
+	cmake --build "$dir"
+fi

@@ -1,0 +1,188 @@
+/* The session driver: schedule interpreter and oracle (harness/README.md). */
+#include "drive.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fdp.h"
+#include "model.h"
+
+static const uint32_t limits[8] = { 65536, 1, 64, 130, 131, 4096, 65535, 16777216 };
+static const size_t drains[16] = { 1, 2, 3, 7, 8, 12, 13, 64, 137, 138, 139,
+				   1000, 4096, 65536, 131072, SIZE_MAX };
+
+typedef struct run {
+	const lse_drive *d;
+	lse_fdp *f;
+	lse_sess *s;
+	size_t bound;         /* documented bound for the current negotiation */
+	uint32_t chunk;
+	uint8_t *out;         /* everything sent; out_len <= out_cap */
+	size_t out_len, out_cap;
+	int closed;
+} run;
+
+void lse_oracle_fail(const char *msg, const char *cond, const char *file, int line)
+{
+	fprintf(stderr, "lsecho oracle: %s\n  %s:%d: %s\n", msg, file, line, cond);
+	abort();
+}
+
+uint32_t lse_drive_limit(uint8_t flags)
+{
+	return limits[flags & 7];
+}
+
+static size_t documented_bound(const run *r)
+{
+	if (r->d->mode == LSE_MODE_RAW)
+		return r->chunk;
+	return LSE_SESS_FRAMED_BOUND(lse_sess_negotiated(r->s));
+}
+
+/* Offers every taken, unconsumed stream byte. Returns 1 if any was taken. */
+static int offer(run *r)
+{
+	size_t at = (size_t)lse_sess_consumed(r->s);
+	size_t n = r->f->head - at;
+	size_t room = lse_sess_recv_room(r->s);
+	ptrdiff_t got;
+
+	if (n == 0)
+		return 0;
+	got = lse_sess_recv(r->s, r->f->p + at, n);
+	if (got < 0) {
+		LSE_ORACLE(got == lse_sess_error(r->s), "recv error is not the sticky error");
+		LSE_ORACLE(LSE_ERR_IS_PROTO(got) || (got == LSE_E_NOMEM && r->d->nomem_ok),
+			   "recv failed with an unexpected error");
+		return 0;
+	}
+	LSE_ORACLE((size_t)got <= n, "recv consumed more than it was given");
+	LSE_ORACLE(at + (size_t)got == lse_sess_consumed(r->s), "recv count disagrees with consumed");
+	LSE_ORACLE(n > room || (size_t)got == n || !(lse_sess_want(r->s) & LSE_WANT_READ),
+		   "recv took less than recv_room promised");
+	return got > 0;
+}
+
+/* The peer reads up to max bytes. Returns 1 if it read any. */
+static int drain(run *r, size_t max)
+{
+	size_t total = 0;
+
+	while (total < max) {
+		size_t n;
+		const uint8_t *p = lse_sess_send_buf(r->s, &n);
+
+		if (n == 0)
+			break;
+		n = n < max - total ? n : max - total;
+		LSE_ORACLE(n <= r->out_cap - r->out_len, "more output than any stream can cause");
+		memcpy(r->out + r->out_len, p, n);
+		r->out_len += n;
+		total += n;
+		LSE_ORACLE(lse_sess_send_ack(r->s, n) == LSE_OK, "ack of offered bytes refused");
+	}
+	return total > 0;
+}
+
+static void check(run *r)
+{
+	unsigned w = lse_sess_want(r->s);
+
+	LSE_ORACLE(lse_sess_buffered(r->s) <= lse_sess_bound(r->s), "output exceeds the bound");
+	LSE_ORACLE(lse_sess_bound(r->s) == documented_bound(r), "bound differs from docs/protocol.md");
+	LSE_ORACLE(!r->closed || w == LSE_CLOSED, "a closed session came back");
+	LSE_ORACLE(w != 0, "session neither reads nor writes: it would stall");
+	r->closed = w == LSE_CLOSED;
+}
+
+static void settle(run *r)
+{
+	int progress;
+
+	do {
+		progress = offer(r);
+		progress |= drain(r, SIZE_MAX);
+		check(r);
+	} while (progress);
+}
+
+static int schedule(run *r, uint8_t flags)
+{
+	lse_fdp *f = r->f;
+
+	while (lse_fdp_left(f) > 0) {
+		uint8_t op = lse_fdp_u8(f);
+
+		switch (op & 3) {
+		case 0:
+			lse_fdp_take(f, (size_t)(op >> 2) + 1);
+			offer(r);
+			break;
+		case 1:
+			lse_fdp_take(f, ((size_t)(op >> 2) + 1) * 256);
+			offer(r);
+			break;
+		case 2:
+			drain(r, drains[(op >> 2) & 15]);
+			break;
+		default:
+			return (op >> 2) & 1;
+		}
+		check(r);
+	}
+	return (flags >> 3) & 1;
+}
+
+static void compare(run *r, int eof, uint32_t limit)
+{
+	lse_model_out m;
+	size_t len = r->f->head;
+	int err = lse_sess_error(r->s);
+	int rc = r->d->mode == LSE_MODE_RAW ? lse_model_raw(r->f->p, len, eof, &m)
+					    : lse_model_framed(r->f->p, len, eof, limit, &m);
+
+	LSE_ORACLE(rc == 0, "model out of memory");
+	if (err == LSE_E_NOMEM) {
+		LSE_ORACLE(r->closed, "out of memory but not closed");
+		LSE_ORACLE(r->out_len <= m.len && memcmp(r->out, m.buf, r->out_len) == 0,
+			   "output before the failed allocation is not the model's");
+	} else {
+		LSE_ORACLE(r->out_len == m.len, "output length differs from the model");
+		LSE_ORACLE(m.len == 0 || memcmp(r->out, m.buf, m.len) == 0, "output differs from the model");
+		LSE_ORACLE(lse_sess_consumed(r->s) == m.consumed, "consumed differs from the model");
+		LSE_ORACLE(r->closed == m.closed, "closed differs from the model");
+		LSE_ORACLE(-err == m.err, "error differs from the model");
+	}
+	lse_model_out_free(&m);
+}
+
+int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
+{
+	lse_sess_config cfg = { d->mode, lse_drive_limit(flags), chunk };
+	run r = { d, f, NULL, 0, chunk, NULL, 0, 0, 0 };
+	int eof, err, rc;
+
+	rc = lse_sess_new(&r.s, &cfg, d->mem);
+	if (rc != LSE_OK) {
+		LSE_ORACLE(rc == LSE_E_NOMEM && d->nomem_ok && r.s == NULL, "lse_sess_new failed");
+		return rc;
+	}
+	r.out_cap = f->tail + 2 * LSE_ERR_FRAME_MAX;
+	r.out = malloc(r.out_cap);
+	LSE_ORACLE(r.out != NULL, "harness out of memory");
+	check(&r);
+	eof = schedule(&r, flags);
+	lse_fdp_take(f, lse_fdp_left(f));
+	settle(&r);
+	if (eof) {
+		lse_sess_eof(r.s);
+		settle(&r);
+	}
+	compare(&r, eof, cfg.max_payload);
+	err = lse_sess_error(r.s);
+	lse_sess_free(r.s);
+	free(r.out);
+	return err;
+}

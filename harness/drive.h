@@ -1,0 +1,33 @@
+/* The session driver shared by fuzz_session, fuzz_raw and fuzz_alloc: runs
+ * one session under the schedule the input chooses (harness/README.md) and
+ * checks it against the reference model. Any violated invariant aborts. */
+#ifndef LSE_DRIVE_H
+#define LSE_DRIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lse_sess.h"
+
+typedef struct lse_drive {
+	lse_mode mode;
+	const lse_mem *mem;   /* NULL: malloc */
+	int nomem_ok;         /* fuzz_alloc: LSE_E_NOMEM is an allowed ending */
+} lse_drive;
+
+/* The server limit that flags bits 0-2 select. */
+uint32_t lse_drive_limit(uint8_t flags);
+
+/* Runs the input; `f` has had its target header bytes read already except
+ * `flags` and `chunk` which the caller passes. Returns the session's final
+ * error (LSE_OK, a protocol error, or LSE_E_NOMEM if d->nomem_ok). */
+struct lse_fdp;
+int lse_drive_run(const lse_drive *d, struct lse_fdp *f, uint8_t flags,
+		  uint32_t chunk);
+
+/* Aborts with a message if cond is false: the oracle's verdict. */
+#define LSE_ORACLE(cond, msg) \
+	((cond) ? (void)0 : lse_oracle_fail(msg, #cond, __FILE__, __LINE__))
+void lse_oracle_fail(const char *msg, const char *cond, const char *file, int line);
+
+#endif
