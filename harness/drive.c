@@ -74,6 +74,7 @@ static int drain(run *r, size_t max)
 		size_t n;
 		const uint8_t *p = lse_sess_send_buf(r->s, &n);
 
+		LSE_ORACLE(n == 0 || lse_sess_want(r->s) != LSE_CLOSED, "a closed session offers output");
 		if (n == 0)
 			break;
 		n = n < max - total ? n : max - total;

@@ -37,7 +37,8 @@ struct lse_sess {
 	 * sent <= done <= wr <= sent + cap. [sent, done) is answered and may go
 	 * out; [done, wr) is the frame being echoed, dropped if input ends. */
 	uint8_t *buf;
-	size_t cap;            /* logical capacity: the bound */
+	size_t cap;            /* capacity now: cap <= bound, grown on demand */
+	size_t bound;          /* the documented bound (lse_sess_bound) */
 	size_t heap;           /* bytes of buf from mem.alloc, 0 if none */
 	uint64_t sent, done, wr;
 	int self_alloc;        /* the struct itself came from mem.alloc */
@@ -103,30 +104,45 @@ static void out_commit(lse_sess *s)
 	s->done = s->wr;
 }
 
-/* Switches to a buffer of capacity cap; the ring must be empty. */
-static int out_resize(lse_sess *s, size_t cap)
+/* Moves the ring into a buffer of capacity cap, unwrapped. */
+static int out_grow(lse_sess *s, size_t cap)
 {
-	assert(s->sent == s->wr);
-	s->sent = s->done = s->wr = 0;
-	if (s->mem.alloc == NULL) {    /* caller storage is already big enough */
-		s->cap = cap;
-		return LSE_OK;
-	}
+	size_t used = (size_t)(s->wr - s->sent);
+	size_t at = (size_t)(s->sent % s->cap);
+	size_t first = used < s->cap - at ? used : s->cap - at;
+	uint8_t *nb = s->mem.alloc(s->mem.ud, cap);
+
+	if (nb == NULL)
+		return LSE_E_NOMEM;
+	memcpy(nb, s->buf + at, first);
+	memcpy(nb + first, s->buf, used - first);
 	if (s->heap)
 		s->mem.free(s->mem.ud, s->buf, s->heap);
-	s->heap = 0;
-	s->buf = s->small;
-	s->cap = cap <= SMALL_CAP ? cap : SMALL_CAP;
-	if (cap <= SMALL_CAP)
-		return LSE_OK;
-	s->buf = s->mem.alloc(s->mem.ud, cap);
-	if (s->buf == NULL) {
-		s->buf = s->small;
-		return LSE_E_NOMEM;
-	}
-	s->heap = cap;
-	s->cap = cap;
+	s->buf = nb;
+	s->heap = s->cap = cap;
+	s->done -= s->sent;
+	s->wr -= s->sent;
+	s->sent = 0;
 	return LSE_OK;
+}
+
+/* Makes `need` bytes free if the bound allows it, growing the buffer by
+ * doubling: sessions pay for the output they actually hold, not for the
+ * bound. On LSE_E_NOMEM the session is dead (sticky). */
+static int out_reserve(lse_sess *s, size_t need)
+{
+	size_t used = (size_t)(s->wr - s->sent);
+	size_t cap;
+
+	if (s->cap - used >= need || s->cap == s->bound)
+		return LSE_OK;
+	cap = s->cap * 2 > used + need ? s->cap * 2 : used + need;
+	cap = cap < s->bound ? cap : s->bound;
+	if (out_grow(s, cap) == LSE_OK)
+		return LSE_OK;
+	s->err = LSE_E_NOMEM;
+	s->st = CLOSED;
+	return LSE_E_NOMEM;
 }
 
 /* ---- life cycle ---- */
@@ -136,8 +152,9 @@ static void sess_setup(lse_sess *s, const lse_sess_config *r)
 	s->mode = r->mode;
 	s->limit = r->max_payload;
 	s->st = r->mode == LSE_MODE_RAW ? READ_RAW : READ_HEADER;
+	s->bound = r->mode == LSE_MODE_RAW ? r->chunk : LSE_SESS_FRAMED_BOUND(0);
 	s->buf = s->small;
-	s->cap = SMALL_CAP;
+	s->cap = s->bound < SMALL_CAP ? s->bound : SMALL_CAP;
 }
 
 int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem)
@@ -162,10 +179,6 @@ int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem)
 	s->mem = *mem;
 	s->self_alloc = 1;
 	sess_setup(s, &r);
-	if (r.mode == LSE_MODE_RAW && out_resize(s, r.chunk) != LSE_OK) {
-		lse_sess_free(s);
-		return LSE_E_NOMEM;
-	}
 	*out = s;
 	return LSE_OK;
 }
@@ -194,8 +207,9 @@ int lse_sess_init(lse_sess **out, void *storage, size_t size,
 		return LSE_E_INVAL;
 	memset(s, 0, sizeof *s);
 	sess_setup(s, &r);
+	/* The storage holds the largest bound: no growth, ever. */
 	s->buf = (uint8_t *)storage + struct_size();
-	s->cap = r.mode == LSE_MODE_RAW ? r.chunk : SMALL_CAP;
+	s->cap = s->bound;
 	*out = s;
 	return LSE_OK;
 }
@@ -270,12 +284,10 @@ static int on_hello(lse_sess *s)
 	if (want == 0)
 		return sess_fail(s, LSE_E_BAD_HELLO);
 	want = want < s->limit ? want : s->limit;
-	if (out_resize(s, LSE_SESS_FRAMED_BOUND(want)) != LSE_OK) {
-		s->err = LSE_E_NOMEM;
-		s->st = CLOSED;
-		return LSE_E_NOMEM;
-	}
 	s->negotiated = want;
+	s->bound = LSE_SESS_FRAMED_BOUND(want);
+	if (s->mem.alloc == NULL)
+		s->cap = s->bound;   /* caller storage; the ring is empty */
 	put_header(s, LSE_T_WELCOME, LSE_HELLO_LEN);
 	lse_put_u32(v, want);
 	out_put(s, v, sizeof v);
@@ -285,18 +297,38 @@ static int on_hello(lse_sess *s)
 }
 
 /* Copies up to `size - s->got` bytes into dst, holding back the final byte
- * until RESERVE bytes of output are free. Returns the count taken. */
-static size_t collect(lse_sess *s, uint8_t *dst, size_t size,
-		      const uint8_t *in, size_t avail)
+ * until RESERVE bytes of output are free. Returns the count taken, or
+ * LSE_E_NOMEM. */
+static ptrdiff_t collect(lse_sess *s, uint8_t *dst, size_t size,
+			 const uint8_t *in, size_t avail)
 {
 	size_t want = size - s->got;
 	size_t n = avail < want ? avail : want;
 
+	if (n == want && out_reserve(s, RESERVE) != LSE_OK)
+		return LSE_E_NOMEM;
 	if (n == want && out_free(s) < RESERVE)
 		n--;
 	memcpy(dst + s->got, in, n);
 	s->got += (unsigned)n;
-	return n;
+	return (ptrdiff_t)n;
+}
+
+/* Echoes payload bytes into the output; returns the count or LSE_E_NOMEM. */
+static ptrdiff_t echo(lse_sess *s, const uint8_t *in, size_t avail)
+{
+	size_t n = avail < s->remaining ? avail : s->remaining;
+
+	if (out_reserve(s, n) != LSE_OK)
+		return LSE_E_NOMEM;
+	n = n < out_free(s) ? n : out_free(s);
+	out_put(s, in, n);
+	s->remaining -= (uint32_t)n;
+	if (s->remaining == 0) {
+		out_commit(s);
+		s->st = READ_HEADER;
+	}
+	return (ptrdiff_t)n;
 }
 
 static ptrdiff_t framed_recv(lse_sess *s, const uint8_t *in, size_t len)
@@ -304,7 +336,7 @@ static ptrdiff_t framed_recv(lse_sess *s, const uint8_t *in, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n;
+		ptrdiff_t n;
 		int e = LSE_OK;
 
 		switch (s->st) {
@@ -319,25 +351,19 @@ static ptrdiff_t framed_recv(lse_sess *s, const uint8_t *in, size_t len)
 				e = on_hello(s);
 			break;
 		case READ_PAYLOAD:
-			n = len - i;
-			n = n < s->remaining ? n : s->remaining;
-			n = n < out_free(s) ? n : out_free(s);
-			out_put(s, in + i, n);
-			s->remaining -= (uint32_t)n;
-			if (s->remaining == 0) {
-				out_commit(s);
-				s->st = READ_HEADER;
-			}
+			n = echo(s, in + i, len - i);
 			break;
 		default:
 			return (ptrdiff_t)i;
 		}
-		s->consumed += n;
+		if (n < 0)
+			return n;
+		s->consumed += (size_t)n;
 		if (e != LSE_OK)
 			return e;
 		if (n == 0)
 			break;
-		i += n;
+		i += (size_t)n;
 	}
 	return (ptrdiff_t)i;
 }
@@ -360,6 +386,8 @@ ptrdiff_t lse_sess_recv(lse_sess *s, const uint8_t *in, size_t len)
 		return s->err;
 	if (s->st != READ_RAW)
 		return framed_recv(s, in, len);
+	if (out_reserve(s, len) != LSE_OK)
+		return LSE_E_NOMEM;
 	n = out_free(s);
 	n = len < n ? len : n;
 	out_put(s, in, n);
@@ -374,7 +402,7 @@ size_t lse_sess_recv_room(const lse_sess *s)
 
 	if (s == NULL || !is_reading(s))
 		return 0;
-	f = out_free(s);
+	f = s->bound - (size_t)(s->wr - s->sent);   /* growth is implied */
 	if (s->st == READ_RAW)
 		return f;
 	return f > RESERVE ? f - RESERVE : 0;
@@ -392,7 +420,7 @@ void lse_sess_eof(lse_sess *s)
 static size_t send_len(const lse_sess *s)
 {
 	size_t at = (size_t)(s->sent % s->cap);
-	size_t n = (size_t)(s->done - s->sent);
+	size_t n = s->st == CLOSED ? 0 : (size_t)(s->done - s->sent);
 
 	return n < s->cap - at ? n : s->cap - at;
 }
@@ -445,7 +473,7 @@ size_t lse_sess_buffered(const lse_sess *s)
 
 size_t lse_sess_bound(const lse_sess *s)
 {
-	return s == NULL ? 0 : s->cap;
+	return s == NULL ? 0 : s->bound;
 }
 
 uint64_t lse_sess_consumed(const lse_sess *s)

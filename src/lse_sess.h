@@ -29,10 +29,13 @@ typedef enum lse_mode {
 #define LSE_CHUNK_DEFAULT 65536u
 #define LSE_CHUNK_MAX (16u * 1024u * 1024u)
 
-/* Framed output bound for negotiated maximum n (0 before HELLO). */
+/* Framed output bound for negotiated maximum n (0 before HELLO): room for
+ * the largest answer, max(8 + n, 138), plus an ERROR frame's 138 bytes held
+ * in reserve, so a verdict never waits for space and a frame in progress
+ * never waits for itself. */
 #define LSE_SESS_FRAMED_BOUND(n) \
-	(2u * ((size_t)(n) + LSE_HDR_LEN > LSE_ERR_FRAME_MAX ? \
-	       (size_t)(n) + LSE_HDR_LEN : (size_t)LSE_ERR_FRAME_MAX))
+	(((size_t)(n) + LSE_HDR_LEN > LSE_ERR_FRAME_MAX ? \
+	  (size_t)(n) + LSE_HDR_LEN : (size_t)LSE_ERR_FRAME_MAX) + LSE_ERR_FRAME_MAX)
 
 typedef struct lse_sess_config {
 	lse_mode mode;
@@ -53,9 +56,10 @@ typedef struct lse_mem {
 #define LSE_WANT_WRITE 2u  /* lse_sess_send_buf() has bytes */
 #define LSE_CLOSED 4u      /* finished: close the socket and free */
 
-/* Creates a session whose memory comes from `mem` (NULL: malloc). A framed
- * session allocates itself, then its output buffer once HELLO negotiates
- * more than fits in the session (LSE_E_NOMEM is then reported by recv).
+/* Creates a session whose memory comes from `mem` (NULL: malloc). It
+ * allocates itself; its output buffer starts inside it (276 bytes) and grows
+ * by doubling, only as far as the output actually held needs, never past the
+ * bound. A refused growth is reported by lse_sess_recv() as LSE_E_NOMEM.
  * Returns LSE_OK and sets *out, or LSE_E_INVAL (bad config or NULL out),
  * or LSE_E_NOMEM. *out is NULL on failure. */
 int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem);
@@ -77,8 +81,8 @@ void lse_sess_free(lse_sess *s);
 /* Feeds `len` received bytes. Returns how many were consumed (0..len); fewer
  * than len when the output is full or the session has stopped reading
  * (after BYE, ERROR or lse_sess_eof()), in which case the rest is the
- * caller's to keep or drop. At most lse_sess_recv_room() bytes are always
- * consumed in full.
+ * caller's to keep or drop. An offer of at most lse_sess_recv_room() bytes
+ * is consumed in full unless the session stops reading or fails in it.
  * Errors: a protocol violation found now or earlier returns its
  * LSE_E_BAD_MAGIC .. LSE_E_BAD_LENGTH code (the ERROR frame is queued and
  * the session finishes sending); LSE_E_NOMEM if an allocation failed now or

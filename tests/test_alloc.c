@@ -56,6 +56,7 @@ static void run_with_failures(const char *name, const lse_sess_config *cfg,
 	CHECK(sites >= 2);   /* the session, then its output buffer */
 	for (unsigned k = 1; k <= sites; k++) {
 		failmem fm = { 0, k, 0 };
+		size_t n;
 		int rc;
 
 		mem.ud = &fm;
@@ -70,6 +71,8 @@ static void run_with_failures(const char *name, const lse_sess_config *cfg,
 			CHECK(r.closed);
 			CHECK_EQ(lse_sess_recv(s, in->p, 1), LSE_E_NOMEM);
 			CHECK_EQ(lse_sess_want(s), LSE_CLOSED);
+			lse_sess_send_buf(s, &n);
+			CHECK_EQ(n, 0);   /* dead: nothing more is sent */
 			lse_run_free(&r);
 			lse_sess_free(s);
 		}

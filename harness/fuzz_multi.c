@@ -1,0 +1,270 @@
+/* fuzz_multi: up to 64 connections served by the shell's own connection
+ * code (lse_conntab + lse_conn_run) over in-memory sockets, driven by an
+ * event loop that works like the shell's: collect what fired, then dispatch,
+ * re-checking each connection is still registered.
+ * Input (harness/README.md): client bytes from the front; from the back a
+ * flags byte, then operations: open, send to k, drain k, half-close k,
+ * abort k, run to quiescence, end. Checked: each connection's output equals
+ * the model's for that connection's stream alone (a prefix, if the client
+ * aborted), it is closed exactly when the model says so, the loop always
+ * settles, and the table ends holding exactly the open connections. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "drive.h"
+#include "fdp.h"
+#include "lse_conn.h"
+#include "model.h"
+
+#define PEERS 64
+
+typedef struct buf {
+	uint8_t *p;
+	size_t len, cap;
+} buf;
+
+typedef struct peer {
+	int shut, aborted, server_closed;
+	buf in;          /* everything the client sent */
+	size_t rd;       /* the server has read in.p[0, rd) */
+	buf out;         /* everything the server wrote */
+	size_t unread;   /* of out, still in the "kernel buffer" */
+	size_t cap;      /* kernel buffer capacity */
+} peer;
+
+typedef struct world {
+	peer peers[PEERS];
+	int npeers;
+	lse_conntab tab;
+	uint8_t scratch[65536];
+	size_t scratch_len;
+} world;
+
+static void buf_put(buf *b, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		LSE_ORACLE(b->p != NULL, "harness out of memory");
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static ptrdiff_t mem_read(void *ctx, int fd, uint8_t *dst, size_t len)
+{
+	peer *p = &((world *)ctx)->peers[fd];
+	size_t n = p->in.len - p->rd;
+
+	if (p->aborted)
+		return LSE_IO_BROKEN;
+	if (n == 0)
+		return p->shut ? 0 : LSE_IO_AGAIN;
+	n = n < len ? n : len;
+	memcpy(dst, p->in.p + p->rd, n);
+	p->rd += n;
+	return (ptrdiff_t)n;
+}
+
+static ptrdiff_t mem_write(void *ctx, int fd, const uint8_t *src, size_t len)
+{
+	peer *p = &((world *)ctx)->peers[fd];
+	size_t n = p->cap - p->unread;
+
+	if (p->aborted)
+		return LSE_IO_BROKEN;
+	if (n == 0)
+		return LSE_IO_AGAIN;
+	n = n < len ? n : len;
+	buf_put(&p->out, src, n);
+	p->unread += n;
+	return (ptrdiff_t)n;
+}
+
+static int readable(const peer *p)
+{
+	return p->rd < p->in.len || p->shut || p->aborted;
+}
+
+static int fires(const world *w, int fd)
+{
+	const peer *p = &w->peers[fd];
+	const lse_conn *c = lse_conntab_get(&w->tab, fd);
+
+	if (c == NULL)
+		return 0;
+	return p->aborted || ((c->interest & LSE_WANT_READ) && readable(p)) ||
+	       ((c->interest & LSE_WANT_WRITE) && p->unread < p->cap);
+}
+
+static void dispatch(world *w, int fd)
+{
+	static const lse_io io = { mem_read, mem_write, NULL };
+	lse_io bound = io;
+	lse_conn *c = lse_conntab_get(&w->tab, fd);
+	unsigned interest;
+
+	if (c == NULL)   /* closed by an earlier dispatch in this pass */
+		return;
+	bound.ctx = w;
+	interest = lse_conn_run(c, &bound, readable(&w->peers[fd]), w->scratch, w->scratch_len);
+	if (interest == LSE_CLOSED) {
+		lse_conntab_del(&w->tab, fd);
+		w->peers[fd].server_closed = 1;
+	} else {
+		c->interest = interest;
+	}
+}
+
+/* One epoll_wait: collect what fired, then dispatch. Returns how many fired. */
+static int loop_once(world *w)
+{
+	int fired[PEERS], n = 0;
+
+	for (int fd = 0; fd < w->npeers; fd++)
+		if (fires(w, fd))
+			fired[n++] = fd;
+	for (int i = 0; i < n; i++)
+		dispatch(w, fired[i]);
+	return n;
+}
+
+/* Runs the loop until nothing fires; returns the passes that fired. */
+static int loop_settle(world *w)
+{
+	int passes = 0;
+
+	while (loop_once(w) > 0)
+		LSE_ORACLE(++passes < 1000000, "event loop does not settle");
+	return passes;
+}
+
+static void client_drain(peer *p, size_t max)
+{
+	p->unread -= p->unread < max ? p->unread : max;
+}
+
+static void op_open(world *w, uint8_t op)
+{
+	static const size_t caps[8] = { 1, 7, 64, 138, 512, 4096, 65536, 262144 };
+	peer *p;
+	lse_conn *c;
+
+	if (w->npeers == PEERS)
+		return;
+	p = &w->peers[w->npeers];
+	p->cap = caps[(op >> 3) & 7];
+	LSE_ORACLE(lse_conntab_add(&w->tab, w->npeers, &c) == LSE_OK, "conntab_add failed");
+	c->interest = LSE_WANT_READ;
+	w->npeers++;
+}
+
+static void op_peer(world *w, lse_fdp *f, uint8_t op)
+{
+	static const size_t drains[16] = { 1, 2, 3, 7, 8, 12, 13, 64, 137, 138, 139,
+					   1000, 4096, 65536, 131072, SIZE_MAX };
+	uint8_t k = lse_fdp_u8(f);
+	peer *p;
+	size_t at = f->head, n;
+
+	if (w->npeers == 0)
+		return;
+	p = &w->peers[k % w->npeers];
+	switch (op & 7) {
+	case 1:
+	case 2:
+		n = lse_fdp_take(f, (op & 7) == 1 ? (size_t)(op >> 3) + 1
+						  : ((size_t)(op >> 3) + 1) * 128);
+		if (!p->shut && !p->aborted)
+			buf_put(&p->in, f->p + at, n);
+		break;
+	case 3:
+		client_drain(p, drains[(op >> 3) & 15]);
+		break;
+	case 4:
+		p->shut = 1;
+		break;
+	default:
+		p->aborted = 1;
+		break;
+	}
+}
+
+static void check_peer(world *w, int fd, uint32_t limit, int raw)
+{
+	peer *p = &w->peers[fd];
+	lse_model_out m;
+	int rc = raw ? lse_model_raw(p->in.p, p->in.len, p->shut, &m)
+		     : lse_model_framed(p->in.p, p->in.len, p->shut, limit, &m);
+
+	LSE_ORACLE(rc == 0, "model out of memory");
+	LSE_ORACLE(p->out.len <= m.len && (p->out.len == 0 || memcmp(p->out.p, m.buf, p->out.len) == 0),
+		   "a connection's output is not its own model's (cross-talk, loss or duplication)");
+	if (p->aborted)
+		LSE_ORACLE(p->server_closed, "an aborted connection was not closed");
+	else
+		LSE_ORACLE(p->out.len == m.len && p->server_closed == m.closed,
+			   "a connection's output or close differs from its model");
+	lse_model_out_free(&m);
+	free(p->in.p);
+	free(p->out.p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint32_t chunks[8] = { 1, 2, 7, 64, 277, 4096, 65536, 100000 };
+	static world w;
+	lse_fdp f;
+	uint8_t flags;
+	lse_sess_config cfg;
+	int open = 0;
+
+	memset(&w.peers, 0, sizeof w.peers);
+	w.npeers = 0;
+	lse_fdp_init(&f, data, size);
+	flags = lse_fdp_u8(&f);
+	cfg.mode = flags & 8 ? LSE_MODE_RAW : LSE_MODE_FRAMED;
+	cfg.max_payload = lse_drive_limit(flags);
+	cfg.chunk = chunks[(flags >> 4) & 7];
+	w.scratch_len = flags & 0x80 ? 17 : sizeof w.scratch;
+	LSE_ORACLE(lse_conntab_init(&w.tab, &cfg, NULL) == LSE_OK, "conntab_init failed");
+	while (lse_fdp_left(&f) > 0) {
+		uint8_t op = lse_fdp_u8(&f);
+
+		if ((op & 7) == 7)
+			break;
+		if ((op & 7) == 0)
+			op_open(&w, op);
+		else if ((op & 7) == 6)
+			loop_settle(&w);
+		else
+			op_peer(&w, &f, op);
+		loop_once(&w);
+	}
+	/* The end: every client reads everything until nothing moves. */
+	for (;;) {
+		int drained = 0;
+
+		for (int fd = 0; fd < w.npeers; fd++) {
+			drained |= w.peers[fd].unread > 0;
+			client_drain(&w.peers[fd], SIZE_MAX);
+		}
+		if (loop_settle(&w) == 0 && !drained)
+			break;
+	}
+	for (int fd = 0; fd < w.npeers; fd++) {
+		open += !w.peers[fd].server_closed;
+		LSE_ORACLE(w.peers[fd].unread == 0 || w.peers[fd].aborted, "output left unread");
+	}
+	LSE_ORACLE(w.tab.count == (size_t)open, "the table holds closed connections");
+	for (int fd = 0; fd < w.npeers; fd++)
+		check_peer(&w, fd, cfg.max_payload, cfg.mode == LSE_MODE_RAW);
+	lse_conntab_free(&w.tab);
+	return 0;
+}

@@ -1,0 +1,185 @@
+/* lse_conn: connection table and per-connection I/O (contract in lse_conn.h). */
+#include "lse_conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void *std_alloc(void *ud, size_t size)
+{
+	(void)ud;
+	return malloc(size);
+}
+
+static void std_free(void *ud, void *ptr, size_t size)
+{
+	(void)ud;
+	(void)size;
+	free(ptr);
+}
+
+int lse_conntab_init(lse_conntab *t, const lse_sess_config *cfg, const lse_mem *mem)
+{
+	static const lse_mem std = { std_alloc, std_free, NULL };
+
+	if (t == NULL || lse_sess_footprint(cfg) == 0)
+		return LSE_E_INVAL;
+	if (mem != NULL && (mem->alloc == NULL || mem->free == NULL))
+		return LSE_E_INVAL;
+	memset(t, 0, sizeof *t);
+	t->cfg = *cfg;
+	t->mem = mem ? *mem : std;
+	return LSE_OK;
+}
+
+void lse_conntab_free(lse_conntab *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t fd = 0; fd < t->cap && t->count > 0; fd++)
+		lse_conntab_del(t, (int)fd);
+	if (t->by_fd)
+		t->mem.free(t->mem.ud, t->by_fd, t->cap * sizeof *t->by_fd);
+	t->by_fd = NULL;
+	t->cap = 0;
+}
+
+/* Makes by_fd[fd] addressable. */
+static int tab_reserve(lse_conntab *t, size_t fd)
+{
+	size_t cap = t->cap ? t->cap : 64;
+	lse_conn **grown;
+
+	if (fd < t->cap)
+		return LSE_OK;
+	while (cap <= fd)
+		cap *= 2;
+	grown = t->mem.alloc(t->mem.ud, cap * sizeof *grown);
+	if (grown == NULL)
+		return LSE_E_NOMEM;
+	if (t->cap)
+		memcpy(grown, t->by_fd, t->cap * sizeof *grown);
+	memset(grown + t->cap, 0, (cap - t->cap) * sizeof *grown);
+	if (t->by_fd)
+		t->mem.free(t->mem.ud, t->by_fd, t->cap * sizeof *t->by_fd);
+	t->by_fd = grown;
+	t->cap = cap;
+	return LSE_OK;
+}
+
+int lse_conntab_add(lse_conntab *t, int fd, lse_conn **out)
+{
+	lse_conn *c;
+	int rc;
+
+	*out = NULL;
+	if (fd < 0 || lse_conntab_get(t, fd) != NULL)
+		return LSE_E_INVAL;
+	if (tab_reserve(t, (size_t)fd) != LSE_OK)
+		return LSE_E_NOMEM;
+	c = t->mem.alloc(t->mem.ud, sizeof *c);
+	if (c == NULL)
+		return LSE_E_NOMEM;
+	rc = lse_sess_new(&c->sess, &t->cfg, &t->mem);
+	if (rc != LSE_OK) {
+		t->mem.free(t->mem.ud, c, sizeof *c);
+		return rc;
+	}
+	c->fd = fd;
+	c->interest = 0;
+	t->by_fd[fd] = c;
+	t->count++;
+	*out = c;
+	return LSE_OK;
+}
+
+lse_conn *lse_conntab_get(const lse_conntab *t, int fd)
+{
+	if (fd < 0 || (size_t)fd >= t->cap)
+		return NULL;
+	return t->by_fd[fd];
+}
+
+void lse_conntab_del(lse_conntab *t, int fd)
+{
+	lse_conn *c = lse_conntab_get(t, fd);
+
+	if (c == NULL)
+		return;
+	lse_sess_free(c->sess);
+	t->mem.free(t->mem.ud, c, sizeof *c);
+	t->by_fd[fd] = NULL;
+	t->count--;
+}
+
+/* One write attempt. Returns 1 if bytes moved, 0 if it would block,
+ * -1 if the socket broke. */
+static int conn_flush(lse_conn *c, const lse_io *io)
+{
+	size_t len;
+	const uint8_t *p = lse_sess_send_buf(c->sess, &len);
+	ptrdiff_t n;
+
+	do
+		n = io->write(io->ctx, c->fd, p, len);
+	while (n == LSE_IO_INTR);
+	if (n > 0 && (size_t)n <= len)
+		return lse_sess_send_ack(c->sess, (size_t)n) == LSE_OK ? 1 : -1;
+	return n == LSE_IO_AGAIN ? 0 : -1;
+}
+
+/* One read attempt. Returns 1 if bytes (or EOF) arrived, 0 if it would
+ * block, -1 if the socket broke or the session ran out of memory. */
+static int conn_fill(lse_conn *c, const lse_io *io, uint8_t *scratch, size_t len)
+{
+	size_t room = lse_sess_recv_room(c->sess);
+	ptrdiff_t n;
+
+	len = room < len ? room : len;
+	do
+		n = io->read(io->ctx, c->fd, scratch, len);
+	while (n == LSE_IO_INTR);
+	if (n == 0) {
+		lse_sess_eof(c->sess);
+		return 1;
+	}
+	if (n < 0 || (size_t)n > len)
+		return n == LSE_IO_AGAIN ? 0 : -1;
+	/* Within room the session takes every byte unless it stops reading
+	 * (BYE, ERROR), and then the rest is meant to be dropped. */
+	return lse_sess_recv(c->sess, scratch, (size_t)n) == LSE_E_NOMEM ? -1 : 1;
+}
+
+unsigned lse_conn_run(lse_conn *c, const lse_io *io, int readable,
+		      uint8_t *scratch, size_t scratch_len)
+{
+	int writable = 1;   /* until a write says otherwise */
+
+	for (int budget = LSE_CONN_BUDGET; budget > 0; budget--) {
+		unsigned want = lse_sess_want(c->sess);
+		int moved = 0, r;
+
+		if (want == LSE_CLOSED)
+			return LSE_CLOSED;
+		if ((want & LSE_WANT_WRITE) && writable) {
+			r = conn_flush(c, io);
+			if (r < 0)
+				return LSE_CLOSED;
+			writable = r;
+			moved |= r;
+		}
+		/* Flush before reading more: a slow reader stalls only itself. */
+		if ((lse_sess_want(c->sess) & LSE_WANT_READ) && readable &&
+		    !(lse_sess_want(c->sess) & LSE_WANT_WRITE && writable)) {
+			r = conn_fill(c, io, scratch, scratch_len);
+			if (r < 0)
+				return LSE_CLOSED;
+			readable = r;
+			moved |= r;
+		}
+		if (!moved)
+			break;
+	}
+	/* Output left over means a write blocked or the budget ran out:
+	 * either way, ask to hear when the socket can take more. */
+	return lse_sess_want(c->sess);
+}
