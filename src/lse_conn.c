@@ -153,33 +153,23 @@ unsigned lse_conn_run(lse_conn *c, const lse_io *io, int readable,
 		      uint8_t *scratch, size_t scratch_len)
 {
 	int writable = 1;   /* until a write says otherwise */
+	unsigned want = lse_sess_want(c->sess);
 
-	for (int budget = LSE_CONN_BUDGET; budget > 0; budget--) {
-		unsigned want = lse_sess_want(c->sess);
-		int moved = 0, r;
+	for (int budget = LSE_CONN_BUDGET; budget > 0 && want != LSE_CLOSED; budget--) {
+		int r = 0;
 
-		if (want == LSE_CLOSED)
-			return LSE_CLOSED;
-		if ((want & LSE_WANT_WRITE) && writable) {
-			r = conn_flush(c, io);
-			if (r < 0)
-				return LSE_CLOSED;
-			writable = r;
-			moved |= r;
-		}
 		/* Flush before reading more: a slow reader stalls only itself. */
-		if ((lse_sess_want(c->sess) & LSE_WANT_READ) && readable &&
-		    !(lse_sess_want(c->sess) & LSE_WANT_WRITE && writable)) {
-			r = conn_fill(c, io, scratch, scratch_len);
-			if (r < 0)
-				return LSE_CLOSED;
-			readable = r;
-			moved |= r;
-		}
-		if (!moved)
+		if ((want & LSE_WANT_WRITE) && writable)
+			r = writable = conn_flush(c, io);
+		else if ((want & LSE_WANT_READ) && readable)
+			r = readable = conn_fill(c, io, scratch, scratch_len);
+		if (r < 0)
+			return LSE_CLOSED;
+		if (r == 0 && !((want & LSE_WANT_READ) && readable))
 			break;
+		want = lse_sess_want(c->sess);
 	}
 	/* Output left over means a write blocked or the budget ran out:
 	 * either way, ask to hear when the socket can take more. */
-	return lse_sess_want(c->sess);
+	return want;
 }
