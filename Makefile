@@ -5,12 +5,14 @@
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
 #   make fuzz-bench      exec/s of every target beside an empty target
 #   make corpus          regenerate the committed seeds from harness/gen_corpus.c
+#   make coverage        llvm-cov of src/ from every target's seeds (HTML under build/coverage/)
+#   make canaries        fuzz each canary bug (ci/canaries/) and report who finds it, how fast
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz repro fuzz-bench corpus clean
+.PHONY: all test fuzz repro fuzz-bench corpus coverage canaries clean
 
 all:
 	@ci/deps.sh build
@@ -34,6 +36,14 @@ repro:
 fuzz-bench:
 	@ci/deps.sh fuzz
 	@ci/fuzz-bench.sh
+
+coverage:
+	@ci/deps.sh test
+	@ci/coverage.sh
+
+canaries:
+	@ci/deps.sh fuzz
+	@ci/canaries.sh
 
 corpus:
 	@ci/deps.sh test

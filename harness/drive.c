@@ -1,6 +1,8 @@
 /* The session driver: schedule interpreter and oracle (harness/README.md). */
 #include "drive.h"
 
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,9 +165,19 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 {
 	lse_sess_config cfg = { d->mode, lse_drive_limit(flags), chunk };
 	run r = { d, f, NULL, 0, chunk, NULL, 0, 0, 0 };
+	void *storage = NULL;
 	int eof, err, rc;
 
-	rc = lse_sess_new(&r.s, &cfg, d->mem);
+	if ((flags & 0x10) && d->mem == NULL) {   /* caller storage: no allocator */
+		size_t size = lse_sess_footprint(&cfg);
+		storage = aligned_alloc(alignof(max_align_t), (size + 63) / 64 * 64);
+		LSE_ORACLE(storage != NULL, "harness out of memory");
+		LSE_ORACLE(lse_sess_init(&r.s, storage, size - 1, &cfg) == LSE_E_INVAL,
+			   "storage one byte short accepted");
+		rc = lse_sess_init(&r.s, storage, size, &cfg);
+	} else {
+		rc = lse_sess_new(&r.s, &cfg, d->mem);
+	}
 	if (rc != LSE_OK) {
 		LSE_ORACLE(rc == LSE_E_NOMEM && d->nomem_ok && r.s == NULL, "lse_sess_new failed");
 		return rc;
@@ -184,6 +196,7 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 	compare(&r, eof, cfg.max_payload);
 	err = lse_sess_error(r.s);
 	lse_sess_free(r.s);
+	free(storage);
 	free(r.out);
 	return err;
 }

@@ -4,7 +4,7 @@
  *   gen_corpus OUTDIR
  *
  * creates OUTDIR/fuzz_frame/, fuzz_session/, fuzz_raw/, fuzz_alloc/ and
- * fuzz_multi/ and
+ * fuzz_multi/ and fuzz_api/ and
  * writes one small seed per protocol feature into them, named after what it
  * exercises; files of the same name are overwritten, nothing is removed.
  * Regenerate the committed seeds with `make corpus`; the test corpus_in_sync
@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 
 #include "lse_frame.h"
+#include "lse_sess.h"
 
 #define SEED_STREAM_MAX 4096u
 #define SEED_SCHED_MAX 256u
@@ -778,6 +779,32 @@ static void gen_raw_big(void)
 	seed_write(&s, "chunk65536_frames_echoed_open");
 }
 
+/* ---- caller storage (flags bit 4): no allocator at all ---- */
+
+#define STORAGE 0x10u
+
+static void gen_storage(void)
+{
+	seed s;
+
+	seed_session(&s, STORAGE | LIM_4096);     /* negotiation in storage sized for the limit */
+	seed_hello(&s, 300);
+	seed_data(&s, 300);
+	seed_ping(&s, 10);
+	seed_op_feed(&s, 30);
+	seed_op_drain(&s, 13);
+	seed_op_end(&s, END_EOF);
+	seed_write(&s, "storage_limit4096");
+
+	seed_raw(&s, STORAGE, 64);               /* raw echo in storage, wrapping */
+	seed_payload(&s, 300);
+	seed_op_feed(&s, 50);
+	seed_op_drain(&s, 7);
+	seed_op_feed(&s, 50);
+	seed_op_end(&s, END_EOF);
+	seed_write(&s, "storage_chunk64_wrap");
+}
+
 /* ---- fuzz_alloc ----
  * Allocation 1 is the session. Its output buffer starts inside it (276
  * bytes), so only a negotiation above 130 can ever need allocation 2, and
@@ -1118,11 +1145,91 @@ static void gen_multi(void)
 	seed_write(&s, "raw_three_chunk7");
 }
 
+/* ---- fuzz_api: a config (mode, u32 limit, u32 chunk), then calls ---- */
+
+static void aseed_begin(seed *s, uint8_t mode, uint32_t limit, uint32_t chunk)
+{
+	seed_begin(s, "fuzz_api");
+	seed_sched(s, mode);
+	for (int i = 24; i >= 0; i -= 8)
+		seed_sched(s, (uint8_t)(limit >> i));
+	for (int i = 24; i >= 0; i -= 8)
+		seed_sched(s, (uint8_t)(chunk >> i));
+}
+
+/* recv of the next 9k + 1 stream bytes */
+static void aseed_recv(seed *s, unsigned k) { seed_sched(s, (uint8_t)(k << 3)); s->fed += 9 * k + 1; }
+static void aseed_op(seed *s, uint8_t op) { seed_sched(s, op); }
+static void aseed_u16(seed *s, uint16_t v) { seed_sched(s, (uint8_t)(v >> 8)); seed_sched(s, (uint8_t)v); }
+
+static void gen_api(void)
+{
+	seed s;
+
+	aseed_begin(&s, 0, 0, 0);                 /* defaults; misuse between good calls */
+	seed_hello(&s, 64);
+	seed_data(&s, 9);
+	aseed_recv(&s, 1);
+	aseed_recv(&s, 2);
+	aseed_op(&s, 1 | 3 << 3);                 /* recv(NULL, 4) */
+	aseed_op(&s, 2);                          /* ack of a u16: too much */
+	aseed_u16(&s, 60000);
+	aseed_op(&s, 4);                          /* full drain */
+	aseed_op(&s, 7);
+	aseed_op(&s, 3);                          /* EOF, then recv */
+	aseed_op(&s, 1);
+	seed_write(&s, "framed_misuse");
+
+	aseed_begin(&s, 1, 0, 5);                 /* raw, chunk 5 */
+	seed_payload(&s, 19);
+	aseed_recv(&s, 2);
+	aseed_op(&s, 2 | 2 << 3);                 /* ack 3 of the 5 offered */
+	aseed_u16(&s, 12);
+	aseed_op(&s, 4);
+	aseed_op(&s, 4);
+	seed_write(&s, "raw_chunk5_acks");
+
+	aseed_begin(&s, 0, 0, 0);                 /* a sticky protocol error */
+	seed_hdr_raw(&s, 'X', 'E', 1, 1, 4);
+	seed_payload(&s, 2);
+	aseed_recv(&s, 1);
+	aseed_op(&s, 1);
+	aseed_op(&s, 6);
+	seed_sched(&s, 0xFF);                     /* strerror(-1) */
+	aseed_op(&s, 6);
+	seed_sched(&s, 0xE0);                     /* strerror(-32) */
+	seed_write(&s, "sticky_error_strerror");
+
+	aseed_begin(&s, 0, 4096, 0);              /* the connection table */
+	aseed_op(&s, 5);
+	aseed_u16(&s, 3);                         /* add 3 */
+	aseed_op(&s, 5);
+	aseed_u16(&s, 3);                         /* add 3 again: refused */
+	aseed_op(&s, 5);
+	aseed_u16(&s, 4000);                      /* add 4000: the table grows */
+	aseed_op(&s, 5);
+	aseed_u16(&s, 0xFFFF);                    /* add -1: refused */
+	aseed_op(&s, 5 | 1 << 3);
+	aseed_u16(&s, 3);                         /* del 3 */
+	aseed_op(&s, 5 | 1 << 3);
+	aseed_u16(&s, 77);                        /* del of nothing */
+	seed_write(&s, "conntab_add_del");
+
+	aseed_begin(&s, 2, 0, 0);                 /* bad mode */
+	seed_write(&s, "bad_mode");
+	aseed_begin(&s, 0, LSE_LIMIT_MAX + 1, 0); /* limit one past the maximum */
+	seed_write(&s, "bad_limit");
+	aseed_begin(&s, 1, 0, LSE_CHUNK_MAX + 1); /* chunk one past the maximum */
+	seed_write(&s, "bad_chunk");
+	aseed_begin(&s, 0, LSE_LIMIT_MAX, 1);     /* the largest limit is fine */
+	seed_write(&s, "max_limit");
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const targets[] = { "fuzz_frame", "fuzz_session",
 					       "fuzz_raw", "fuzz_alloc",
-					       "fuzz_multi" };
+					       "fuzz_multi", "fuzz_api" };
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s OUTDIR\n", argc > 0 ? argv[0] : "gen_corpus");
@@ -1143,12 +1250,14 @@ int main(int argc, char **argv)
 	gen_raw_small();
 	gen_raw_bound();
 	gen_raw_big();
+	gen_storage();
 	gen_alloc_grid();
 	gen_alloc_edges();
 	gen_frame_ok();
 	gen_frame_early();
 	gen_frame_late();
 	gen_multi();
+	gen_api();
 	printf("gen_corpus: %u seeds written under %s\n", gen.n, gen.outdir);
 	return 0;
 }

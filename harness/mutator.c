@@ -354,6 +354,8 @@ size_t lse_mut_mutate(lse_mut_grammar g, uint8_t *data, size_t size,
 	if (g == LSE_MUT_FRAME)
 		return below(&r, 4) ? mutate_records(&r, data, size, max_size)
 				    : bytes(data, size, max_size);
+	if (g == LSE_MUT_API)
+		return bytes(data, size, max_size);
 	if (below(&r, 5) == 0 || max_size > sizeof stream)
 		return bytes(data, size, max_size);
 	parse(g, data, size, &p);
@@ -387,7 +389,7 @@ size_t lse_mut_crossover(lse_mut_grammar g, const uint8_t *a, size_t na,
 		memcpy(out + ca, b + cb, (nb - cb) / 12 * 12);
 		return ca + (nb - cb) / 12 * 12;
 	}
-	if (max_out > sizeof stream)
+	if (max_out > sizeof stream || g == LSE_MUT_API)
 		return 0;
 	parse(g, a, na, &pa);
 	parse(g, b, nb, &pb);

@@ -384,6 +384,8 @@ ptrdiff_t lse_sess_recv(lse_sess *s, const uint8_t *in, size_t len)
 		return LSE_E_INVAL;
 	if (s->err != LSE_OK)
 		return s->err;
+	if (len == 0)
+		return 0;
 	if (s->st != READ_RAW)
 		return framed_recv(s, in, len);
 	if (out_reserve(s, len) != LSE_OK)
