@@ -7,23 +7,26 @@
 #   make corpus          regenerate the committed seeds from harness/gen_corpus.c
 #   make coverage        llvm-cov of src/ from every target's seeds (HTML under build/coverage/)
 #   make canaries        fuzz each canary bug (ci/canaries/) and report who finds it, how fast
+#   make fuzz-compare    coverage after FUZZ_SECONDS, plain libFuzzer vs the frame-aware mutator
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz repro fuzz-bench corpus coverage canaries clean
+.PHONY: all test fuzz repro fuzz-bench fuzz-compare corpus coverage canaries clean
 
 all:
 	@ci/deps.sh build
 	@ci/build.sh release
 
 test:
-	@ci/deps.sh test
+	@ci/deps.sh fuzz
 	ci/build.sh asan
 	cd build/asan && $(SAN_ENV) ctest --output-on-failure -j2
 	ci/build.sh gcc
 	cd build/gcc && ctest --output-on-failure -j2
+	ci/build.sh fuzz fuzz_empty
+	for d in dict/*.dict; do ci/check-dict.sh build/fuzz/harness/fuzz_empty $$d || exit 1; done
 
 fuzz:
 	@ci/deps.sh fuzz
@@ -36,6 +39,10 @@ repro:
 fuzz-bench:
 	@ci/deps.sh fuzz
 	@ci/fuzz-bench.sh
+
+fuzz-compare:
+	@ci/deps.sh fuzz
+	@ci/mutator-compare.sh
 
 coverage:
 	@ci/deps.sh test

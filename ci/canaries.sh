@@ -9,6 +9,8 @@
 #        CANARY_JOBS=nproc    how many targets fuzz at once
 #        CANARY_MAX_LEN=65536 -max_len;  CANARY_TIMEOUT=25: -timeout (s per input)
 #        CANARY_BASELINE=1    0: skip the unpatched control build
+#        CANARY_SEEDS=1       0: no seeds at all, neither replayed nor fuzzed
+#                             from: how much the fuzzing alone finds
 # For each canary, in build/canaries/<name>/:
 #   src-tree/   src/ harness/ tests/ corpus/ dict/ CMakeLists.txt ci/ docs/,
 #               patched, built with its own ci/build.sh fuzz (src-tree/build/fuzz)
@@ -293,14 +295,21 @@ for c in "${canaries[@]}"; do
 	[ -n "$(list_targets "$tree")" ] || die "$c: the build made no fuzz_* targets"
 
 	how=seeds
-	found_by=$(replay_seeds "$tree" "$dir")
+	found_by=''
+	if [ "${CANARY_SEEDS:-1}" != 0 ]; then
+		found_by=$(replay_seeds "$tree" "$dir")
+	fi
 	if [ -n "$found_by" ]; then
 		found_secs=0 found_target_secs=0 found_log=$dir/seeds-$found_by.log
 		found_artifact=$(newest_artifact "$dir/work/$found_by")
 		echo "  seeds of $found_by catch it"
 	else
 		how=fuzzing
-		echo "  seeds pass; fuzzing, ${seconds}s per target, $jobs at a time"
+		if [ "${CANARY_SEEDS:-1}" != 0 ]; then
+			echo "  seeds pass; fuzzing, ${seconds}s per target, $jobs at a time"
+		else
+			echo "  no seeds (CANARY_SEEDS=0); fuzzing, ${seconds}s per target, $jobs at a time"
+		fi
 		fuzz_tree "$tree" "$dir"
 	fi
 
@@ -343,6 +352,7 @@ trap - INT TERM
 		printf '%-36s | %-24s | %-16s | %s\n' "$c" "${r_by[$c]}" "${r_secs[$c]}" "${r_msg[$c]}"
 	done
 	echo
+	[ "${CANARY_SEEDS:-1}" != 0 ] || echo "CANARY_SEEDS=0: every target fuzzed from an empty corpus."
 	echo "seconds: wall clock from the start of the canary's fuzzing (0 = caught by the seeds);"
 	echo "\"own\": how long the finding target itself had run ($jobs targets at a time, ${seconds}s each)."
 } | tee "$out/summary.txt"

@@ -16,61 +16,14 @@ cd "$(dirname "$0")/.."
 
 die() { echo "fuzz.sh: $*" >&2; exit 2; }
 
-# The targets are LSE_FUZZ_TARGETS as harness/CMakeLists.txt builds it with
-# set() and list(APPEND|REMOVE_ITEM), so a new target needs no edit here.
+# The targets are listed once, in harness/targets.txt, which CMake reads too.
 # Read before any build: repro.sh must name targets without building them all.
 list_targets() {
-	awk '
-	{ sub(/#.*/, ""); text = text " " $0 }
-	END {
-		low = tolower(text)
-		while (match(low, /[^a-z0-9_](set|list)[ \t]*\([^)]*\)/)) {
-			cmd = substr(text, RSTART + 1, RLENGTH - 1)
-			verb = tolower(cmd)
-			sub(/[ \t]*\(.*/, "", verb)
-			text = substr(text, RSTART + RLENGTH)
-			low = substr(low, RSTART + RLENGTH)
-			sub(/^[A-Za-z]+[ \t]*\(/, "", cmd)
-			sub(/\)$/, "", cmd)
-			gsub(/["\r\n;]/, " ", cmd)
-			n = split(cmd, a, " ")
-			if (verb == "set" && a[1] == "LSE_FUZZ_TARGETS") {
-				next_list = ""
-				for (i = 2; i <= n && a[i] != "CACHE"; i++)
-					if (a[i] == "${LSE_FUZZ_TARGETS}")
-						next_list = next_list " " cur
-					else if (a[i] != "PARENT_SCOPE")
-						next_list = next_list " " a[i]
-				cur = next_list
-			} else if (verb == "list" && a[2] == "LSE_FUZZ_TARGETS") {
-				if (toupper(a[1]) == "APPEND")
-					for (i = 3; i <= n; i++)
-						cur = cur " " a[i]
-				if (toupper(a[1]) == "REMOVE_ITEM") {
-					m = split(cur, c, " ")
-					cur = ""
-					for (j = 1; j <= m; j++) {
-						keep = 1
-						for (i = 3; i <= n; i++)
-							if (c[j] == a[i])
-								keep = 0
-						if (keep)
-							cur = cur " " c[j]
-					}
-				}
-			}
-		}
-		m = split(cur, c, " ")
-		for (j = 1; j <= m; j++)
-			if (c[j] ~ /^[A-Za-z0-9_]+$/ && c[j] != "fuzz_empty" && !(c[j] in seen)) {
-				seen[c[j]] = 1
-				print c[j]
-			}
-	}' harness/CMakeLists.txt
+	grep -v -E '^[[:space:]]*(#|$)' harness/targets.txt
 }
 
 mapfile -t known < <(list_targets)
-[ ${#known[@]} -gt 0 ] || die "found no LSE_FUZZ_TARGETS in harness/CMakeLists.txt"
+[ ${#known[@]} -gt 0 ] || die "found no targets in harness/targets.txt"
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' "${known[@]}"
 	exit 0
