@@ -66,6 +66,9 @@ static int check_config(const lse_sess_config *cfg)
 	LSE_ORACLE(lse_sess_init(&s, small + 1, sizeof small - 1, cfg) == LSE_E_INVAL && s == NULL,
 		   "misaligned storage accepted");
 	LSE_ORACLE(lse_sess_new(&s, cfg, &half) == LSE_E_INVAL && s == NULL, "half allocator accepted");
+	LSE_ORACLE(lse_sess_new(NULL, cfg, NULL) == LSE_E_INVAL, "new(NULL out)");
+	LSE_ORACLE(lse_sess_init(NULL, small, sizeof small, cfg) == LSE_E_INVAL, "init(NULL out)");
+	lse_conntab_free(NULL);
 	LSE_ORACLE(lse_conntab_init(&t, cfg, NULL) == (valid ? LSE_OK : LSE_E_INVAL),
 		   "conntab_init disagrees on validity");
 	LSE_ORACLE(lse_conntab_init(&t, cfg, &half) == LSE_E_INVAL, "conntab half allocator");
@@ -85,15 +88,48 @@ static void op_ack(lse_sess *s, size_t n)
 		LSE_ORACLE(rc == LSE_OK && lse_sess_buffered(s) == before - n, "ack refused");
 }
 
-static void op_table(lse_conntab *t, int fd, uint8_t how)
+/* The table's allocator: refuses the fail_in-th allocation from now. */
+typedef struct countdown {
+	unsigned fail_in;   /* 0: never */
+} countdown;
+
+static void *cd_alloc(void *ud, size_t size)
+{
+	countdown *cd = ud;
+
+	if (cd->fail_in && --cd->fail_in == 0)
+		return NULL;
+	return malloc(size);
+}
+
+static void cd_free(void *ud, void *ptr, size_t size)
+{
+	(void)ud;
+	(void)size;
+	free(ptr);
+}
+
+/* how & 3: 0 add, 1 del, else probe; for add, (how >> 2) & 3 = k fails the
+ * k-th allocation the add makes (table growth, connection, session). */
+static void op_table(lse_conntab *t, countdown *cd, int fd, uint8_t how)
 {
 	lse_conn *c = (lse_conn *)t;
 	int present = lse_conntab_get(t, fd) != NULL;
 	size_t count = t->count;
 
-	switch (how % 3) {
+	switch (how & 3) {
 	case 0: {
-		int rc = lse_conntab_add(t, fd, &c);
+		int rc;
+
+		cd->fail_in = (how >> 2) & 3;
+		rc = lse_conntab_add(t, fd, &c);
+		if (rc == LSE_E_NOMEM && fd >= 0 && !present) {
+			LSE_ORACLE(c == NULL && lse_conntab_get(t, fd) == NULL && t->count == count,
+				   "a failed add changed the table");
+			cd->fail_in = 0;
+			break;
+		}
+		cd->fail_in = 0;
 		LSE_ORACLE(rc == (fd < 0 || present ? LSE_E_INVAL : LSE_OK), "conntab_add result");
 		LSE_ORACLE(rc != LSE_OK || (c->fd == fd && lse_conntab_get(t, fd) == c), "conntab_add entry");
 		LSE_ORACLE(rc == LSE_OK ? c != NULL : c == NULL, "conntab_add out");
@@ -114,6 +150,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lse_sess_config cfg;
+	countdown cd = { 0 };
+	const lse_mem tmem = { cd_alloc, cd_free, &cd };
 	lse_conntab t;
 	lse_sess *s;
 	lse_fdp f;
@@ -133,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	LSE_ORACLE(lse_sess_new(&s, &cfg, NULL) == LSE_OK, "good config refused");
-	LSE_ORACLE(lse_conntab_init(&t, &cfg, NULL) == LSE_OK, "conntab_init");
+	LSE_ORACLE(lse_conntab_init(&t, &cfg, &tmem) == LSE_OK, "conntab_init");
 	while (lse_fdp_left(&f) > 0) {
 		uint8_t op = lse_fdp_u8(&f);
 		int before = lse_sess_error(s);
@@ -167,7 +205,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_ack(s, n);
 			break;
 		case 5:
-			op_table(&t, (int)(int16_t)lse_fdp_u16(&f) % 4096, op >> 3);
+			op_table(&t, &cd, (int)(int16_t)lse_fdp_u16(&f) % 4096, op >> 3);
 			break;
 		case 6:
 			check_strerror((int)(int8_t)lse_fdp_u8(&f));

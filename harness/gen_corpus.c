@@ -834,6 +834,18 @@ static void gen_alloc_grid(void)
 	}
 }
 
+static void gen_alloc_raw(void)
+{
+	seed s;
+
+	for (uint8_t k = 1; k <= 2; k++) {      /* raw: the session, then its growth */
+		seed_alloc(&s, 0x20 | LIM_4096, k);
+		seed_payload(&s, 600);
+		seed_op_end(&s, END_EOF);
+		seed_write(&s, k == 1 ? "raw_fail1_session" : "raw_fail2_growth");
+	}
+}
+
 static void gen_alloc_edges(void)
 {
 	seed s;
@@ -1215,6 +1227,13 @@ static void gen_api(void)
 	aseed_u16(&s, 77);                        /* del of nothing */
 	seed_write(&s, "conntab_add_del");
 
+	aseed_begin(&s, 0, 0, 0);                 /* adds whose k-th allocation fails */
+	for (unsigned k = 1; k <= 3; k++) {
+		aseed_op(&s, (uint8_t)(5 | (k << 2) << 3));
+		aseed_u16(&s, (uint16_t)(k * 100 + 70));  /* 170 grows the table */
+	}
+	seed_write(&s, "conntab_add_nomem");
+
 	aseed_begin(&s, 2, 0, 0);                 /* bad mode */
 	seed_write(&s, "bad_mode");
 	aseed_begin(&s, 0, LSE_LIMIT_MAX + 1, 0); /* limit one past the maximum */
@@ -1253,6 +1272,7 @@ int main(int argc, char **argv)
 	gen_storage();
 	gen_alloc_grid();
 	gen_alloc_edges();
+	gen_alloc_raw();
 	gen_frame_ok();
 	gen_frame_early();
 	gen_frame_late();

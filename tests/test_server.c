@@ -1,0 +1,1090 @@
+/* Integration tests of lsecho-server: the real program, started as a child
+ * process on a private temporary directory, driven by a single-threaded
+ * poll() client, every received byte compared with the reference model
+ * (tests/model.h) for that connection's own stream.
+ *
+ * Usage: test_server PATH-TO-lsecho-server
+ *
+ * Every wait is bounded (see the *_MS constants); every server is stopped
+ * with SIGTERM and must exit 0, remove its socket file and print no
+ * sanitizer report; on any failure path it is killed instead (srvtest.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "model.h"
+#include "srvtest.h"
+
+#define READY_MS 5000      /* start-up, or a refusal's exit */
+#define STOP_MS 8000       /* SIGTERM to exit: the server's 2 s drain, plus slack */
+#define RUN_MS 30000       /* one pump of many connections, however slow a sanitizer */
+#define NCONN 1000         /* concurrent connections */
+#define FRAMED_LIMIT 4096u /* --max-payload of the echo servers */
+#define RAW_CHUNK "1000"   /* --chunk: smaller than most raw streams */
+#define NSTALL 4           /* clients that never read */
+#define STALL_MS 300       /* writes blocked this long: the client is stalled */
+#define STALL_CAP (16u << 20)  /* bytes each stalled client tries to send */
+#define STALL_FRAME 65536u /* DATA payload of a stalled client (the default limit) */
+/* A stalled session holds at most its bound (65682 bytes framed at the
+ * default limit, 65536 raw); NSTALL of them, with allocator and sanitizer
+ * overhead, stay far below this, and far below the 64 MiB offered. */
+#define STALL_RSS_BOUND_KIB 4096L
+#define NOBODY 65534u
+
+static const char *server_bin;
+static char tmp[128];           /* the private directory; also our cwd */
+static uint64_t rng = 0x15EC40;
+
+static void section(const char *what)
+{
+	printf("-- %s\n", what);
+	fflush(stdout);
+}
+
+/* ---- one client connection and its stream ---- */
+
+typedef struct tconn {
+	int fd;             /* -1 once closed */
+	lse_bytes in;       /* the client's whole stream */
+	size_t sent;        /* sent <= goal <= in.len */
+	size_t goal;        /* this phase sends up to here */
+	int shut;           /* half-close once all of `in` is sent */
+	int shut_done;
+	int broken;         /* a send failed (the server closed): sending stops */
+	int reads;          /* 0: never reads */
+	int done;           /* read the end of input (EOF, or a reset) */
+	lse_bytes got;      /* everything received */
+} tconn;
+
+static void put_tagged(lse_bytes *b, uint8_t type, uint32_t len, uint32_t id)
+{
+	uint8_t *p = malloc(len ? len : 1);
+
+	if (p == NULL)
+		abort();
+	for (uint32_t k = 0; k < len; k++)
+		p[k] = (uint8_t)lse_rng(&rng);
+	/* The connection's id leads every payload: a stray is never equal. */
+	for (uint32_t k = 0; k < 4 && k < len; k++)
+		p[k] = (uint8_t)(id >> (24 - 8 * k));
+	lse_bytes_frame(b, type, len, p);
+	free(p);
+}
+
+/* HELLO, then DATA and PING frames with payloads of connection `id`. One
+ * in four streams ends otherwise: BYE with more after it, a bad magic, an
+ * oversized DATA (the server answers ERROR and reads no more), or a partial
+ * frame or header that the server must drop at end of input. */
+static void stream_framed(lse_bytes *b, uint32_t id)
+{
+	uint32_t want = 64 + (uint32_t)(lse_rng(&rng) % (2 * FRAMED_LIMIT));
+	uint32_t max = want < FRAMED_LIMIT ? want : FRAMED_LIMIT;
+	int frames = 3 + (int)(lse_rng(&rng) % 6);
+
+	lse_bytes_hello(b, want);
+	for (int k = 0; k < frames; k++) {
+		if (lse_rng(&rng) % 4 == 0)
+			put_tagged(b, LSE_T_PING, (uint32_t)(lse_rng(&rng) % (LSE_PING_MAX + 1)), id);
+		else
+			put_tagged(b, LSE_T_DATA, (uint32_t)(lse_rng(&rng) % (max + 1)), id);
+	}
+	switch (id % 16) {
+	case 3:
+		lse_bytes_frame(b, LSE_T_BYE, 0, NULL);
+		put_tagged(b, LSE_T_DATA, 100, id);
+		break;
+	case 7:
+		lse_bytes_byte(b, 0xEE, LSE_HDR_LEN);
+		put_tagged(b, LSE_T_DATA, 10, id);
+		break;
+	case 11:
+		put_tagged(b, LSE_T_DATA, max + 1, id);
+		break;
+	case 13:
+		lse_bytes_frame(b, LSE_T_DATA, 100, NULL);
+		lse_bytes_byte(b, (uint8_t)id, 50);
+		break;
+	case 14:
+		lse_bytes_byte(b, LSE_MAGIC0, 1);
+		lse_bytes_byte(b, LSE_MAGIC1, 1);
+		lse_bytes_byte(b, LSE_VERSION, 1);
+		break;
+	}
+}
+
+static void stream_raw(lse_bytes *b, uint32_t id, size_t len)
+{
+	uint8_t tag[4] = { (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8), (uint8_t)id };
+
+	for (size_t k = 0; k < len; k++)
+		lse_bytes_byte(b, k < 4 ? tag[k] : (uint8_t)lse_rng(&rng), 1);
+}
+
+static void stream_make(lse_bytes *b, uint32_t id, int raw)
+{
+	if (raw)
+		stream_raw(b, id, 100 + lse_rng(&rng) % 4000);
+	else
+		stream_framed(b, id);
+}
+
+static int model_of(const uint8_t *in, size_t len, int raw, lse_model_out *m)
+{
+	return raw ? lse_model_raw(in, len, 1, m)
+		   : lse_model_framed(in, len, 1, FRAMED_LIMIT, m);
+}
+
+/* What connection id received equals the model's answer to its stream. */
+static int tconn_matches(const tconn *c, size_t id, int raw)
+{
+	lse_model_out m;
+	size_t k = 0;
+	int ok;
+
+	if (model_of(c->in.p, c->in.len, raw, &m) != 0)
+		abort();
+	ok = c->done && c->got.len == m.len && (m.len == 0 || memcmp(c->got.p, m.buf, m.len) == 0);
+	if (!ok) {
+		while (k < c->got.len && k < m.len && c->got.p[k] == m.buf[k])
+			k++;
+		fprintf(stderr, "  connection %zu: got %zu bytes%s, model %zu; first difference at %zu\n",
+			id, c->got.len, c->done ? "" : " (no end of input)", m.len, k);
+	}
+	lse_model_out_free(&m);
+	return ok;
+}
+
+static void tconn_free(tconn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	lse_bytes_free(&c->in);
+	lse_bytes_free(&c->got);
+}
+
+/* ---- the poll() client ---- */
+
+static void tconn_send(tconn *c)
+{
+	size_t n = 1 + lse_rng(&rng) % 700;   /* small random writes interleave */
+	ssize_t k;
+
+	if (n > c->goal - c->sent)
+		n = c->goal - c->sent;
+	k = send(c->fd, c->in.p + c->sent, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (k > 0)
+		c->sent += (size_t)k;
+	else if (k < 0 && errno != EAGAIN && errno != EINTR)
+		c->broken = 1;   /* EPIPE, ECONNRESET: the server has closed */
+}
+
+static void tconn_recv(tconn *c)
+{
+	static uint8_t buf[65536];
+	ssize_t k = read(c->fd, buf, sizeof buf);
+
+	if (k > 0)
+		lse_bytes_put(&c->got, buf, (size_t)k);
+	else if (k == 0 || (errno != EAGAIN && errno != EINTR))
+		c->done = 1;   /* a reset after a server's close counts as the end */
+}
+
+/* The events c waits for; returns 1 while it has work left in this phase:
+ * bytes to send, or (once all is sent and it half-closed) the end to read. */
+static int tconn_events(tconn *c, short *ev)
+{
+	if (c->fd >= 0 && c->shut && !c->shut_done && (c->sent == c->in.len || c->broken)) {
+		shutdown(c->fd, SHUT_WR);
+		c->shut_done = 1;
+	}
+	*ev = 0;
+	if (c->fd < 0)
+		return 0;
+	if (!c->broken && c->sent < c->goal)
+		*ev |= POLLOUT;
+	if (c->reads && !c->done)
+		*ev |= POLLIN;
+	return (*ev & POLLOUT) || (c->reads && !c->done && c->shut_done);
+}
+
+static void pump_report(const tconn *c, size_t n)
+{
+	size_t shown = 0;
+
+	for (size_t i = 0; i < n && shown < 5; i++) {
+		short ev;
+		if (tconn_events((tconn *)&c[i], &ev)) {
+			fprintf(stderr, "  stuck connection %zu: sent %zu of %zu (goal %zu), got %zu, done %d\n",
+				i, c[i].sent, c[i].in.len, c[i].goal, c[i].got.len, c[i].done);
+			shown++;
+		}
+	}
+}
+
+/* Drives every connection until each has sent up to its goal and, if it
+ * half-closes, has read to the end. Returns 0, or -1 after ms. */
+static int pump(tconn *c, size_t n, int ms)
+{
+	struct pollfd *pf = calloc(n ? n : 1, sizeof *pf);
+	size_t *idx = calloc(n ? n : 1, sizeof *idx);
+	long end = srvt_now_ms() + ms;
+	int rc = -1;
+
+	if (pf == NULL || idx == NULL)
+		abort();
+	while (srvt_now_ms() < end) {
+		size_t k = 0;
+		int busy = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			short ev;
+			busy |= tconn_events(&c[i], &ev);
+			if (ev) {
+				pf[k] = (struct pollfd){ .fd = c[i].fd, .events = ev };
+				idx[k++] = i;
+			}
+		}
+		if (!busy) {
+			rc = 0;
+			break;
+		}
+		if (poll(pf, k, 100) < 0 && errno != EINTR)
+			break;
+		for (size_t j = 0; j < k; j++) {
+			tconn *t = &c[idx[j]];
+			short re = pf[j].revents;
+
+			if ((pf[j].events & POLLOUT) && (re & (POLLOUT | POLLERR | POLLHUP)))
+				tconn_send(t);
+			if ((pf[j].events & POLLIN) && (re & (POLLIN | POLLERR | POLLHUP)))
+				tconn_recv(t);
+		}
+	}
+	if (rc != 0)
+		pump_report(c, n);
+	free(pf);
+	free(idx);
+	return rc;
+}
+
+/* Opens n connections, all held at once. Returns how many failed. */
+static size_t tconn_open(tconn *c, size_t n, const char *path)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		c[i].fd = srvt_connect(path);
+		if (c[i].fd < 0 && failed++ == 0)
+			fprintf(stderr, "  connect %s (connection %zu): %s\n", path, i, strerror(errno));
+	}
+	return failed;
+}
+
+/* n connections at once, each with its own stream, interleaved; each must
+ * receive exactly the model's answer to its own stream. */
+static void check_echo(const char *path, int raw, size_t n)
+{
+	tconn *c = calloc(n, sizeof *c);
+	size_t bad = 0, out = 0, in = 0;
+	long t0 = srvt_now_ms();
+
+	if (c == NULL)
+		abort();
+	for (size_t i = 0; i < n; i++) {
+		stream_make(&c[i].in, (uint32_t)i, raw);
+		c[i].goal = c[i].in.len;
+		c[i].shut = c[i].reads = 1;
+	}
+	if (CHECK_EQ(tconn_open(c, n, path), 0) && CHECK_EQ(pump(c, n, RUN_MS), 0)) {
+		for (size_t i = 0; i < n; i++) {
+			if (!tconn_matches(&c[i], i, raw) && ++bad >= 5)
+				break;
+			out += c[i].sent;
+			in += c[i].got.len;
+		}
+		CHECK_EQ(bad, 0);
+		printf("   %zu connections at once: %zu bytes sent, %zu echoed exactly, %ld ms\n",
+		       n, out, in, srvt_now_ms() - t0);
+	}
+	for (size_t i = 0; i < n; i++)
+		tconn_free(&c[i]);
+	free(c);
+}
+
+/* ---- clients that never read ---- */
+
+typedef struct staller {
+	int fd;
+	uint32_t id;
+	int raw;
+	lse_bytes sent;     /* every byte the socket took */
+	lse_bytes next;     /* generated; next.p[off..] not yet taken */
+	size_t off;
+	long last_ms;       /* when a write last moved bytes */
+	int stalled;
+} staller;
+
+static void staller_refill(staller *s)
+{
+	s->next.len = 0;
+	s->off = 0;
+	if (s->raw) {
+		stream_raw(&s->next, s->id, STALL_FRAME);
+		return;
+	}
+	if (s->sent.len == 0)
+		lse_bytes_hello(&s->next, STALL_FRAME);
+	put_tagged(&s->next, LSE_T_DATA, STALL_FRAME, s->id);
+}
+
+/* Writes until the socket would block or the cap is reached. Returns the
+ * bytes the socket took. */
+static size_t staller_push(staller *s)
+{
+	size_t total = 0;
+
+	while (s->sent.len < STALL_CAP) {
+		size_t n;
+		ssize_t k;
+
+		if (s->off == s->next.len)
+			staller_refill(s);
+		n = s->next.len - s->off;
+		if (n > STALL_CAP - s->sent.len)
+			n = STALL_CAP - s->sent.len;
+		k = send(s->fd, s->next.p + s->off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k <= 0)
+			break;
+		lse_bytes_put(&s->sent, s->next.p + s->off, (size_t)k);
+		s->off += (size_t)k;
+		total += (size_t)k;
+	}
+	return total;
+}
+
+/* Connects n clients and pushes each until its writes have been blocked for
+ * STALL_MS, or it reached STALL_CAP (then the server did not push back).
+ * Returns how many stalled. */
+static size_t stall_all(staller *s, size_t n, const char *path, int raw)
+{
+	struct pollfd pf[16];
+	long end = srvt_now_ms() + RUN_MS;
+	size_t stalled = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		memset(&s[i], 0, sizeof s[i]);
+		s[i].id = 0x5741u + (uint32_t)i;
+		s[i].raw = raw;
+		s[i].fd = srvt_connect(path);
+		s[i].last_ms = srvt_now_ms();
+		if (s[i].fd < 0)
+			s[i].stalled = -1;
+	}
+	while (stalled < n && srvt_now_ms() < end) {
+		long now;
+
+		for (size_t i = 0; i < n; i++)
+			pf[i] = (struct pollfd){ .fd = s[i].stalled ? -1 : s[i].fd, .events = POLLOUT };
+		if (poll(pf, n, 50) < 0 && errno != EINTR)
+			break;
+		now = srvt_now_ms();
+		stalled = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!s[i].stalled && pf[i].revents && staller_push(&s[i]) > 0)
+				s[i].last_ms = now;
+			if (!s[i].stalled && s[i].sent.len >= STALL_CAP)
+				s[i].stalled = -1;   /* never pushed back */
+			if (!s[i].stalled && now - s[i].last_ms >= STALL_MS)
+				s[i].stalled = 1;
+			stalled += s[i].stalled != 0;
+		}
+	}
+	stalled = 0;
+	for (size_t i = 0; i < n; i++)
+		stalled += s[i].stalled == 1;
+	return stalled;
+}
+
+/* Hands a staller's connection and what it sent to a reading client. */
+static void staller_to_tconn(staller *s, tconn *c)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = s->fd;
+	c->in = s->sent;
+	c->sent = c->goal = c->in.len;
+	c->shut = c->reads = 1;
+	s->fd = -1;
+	memset(&s->sent, 0, sizeof s->sent);
+	lse_bytes_free(&s->next);
+}
+
+static void staller_free(staller *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	lse_bytes_free(&s->sent);
+	lse_bytes_free(&s->next);
+}
+
+/* ---- server life cycle ---- */
+
+static int start(srvt_proc *p, const char *tag, const char *path, const char *const *args)
+{
+	if (!CHECK_EQ(srvt_spawn(p, tmp, tag, server_bin, args), 0))
+		return -1;
+	if (!CHECK_EQ(srvt_wait_ready(p, path, READY_MS), 0)) {
+		char *log = srvt_stderr(p);
+		fprintf(stderr, "  %s: server log:\n%s", tag, log);
+		free(log);
+		srvt_kill(p);
+		return -1;
+	}
+	return 0;
+}
+
+static int log_clean(const char *log)
+{
+	return strstr(log, "Sanitizer") == NULL && strstr(log, "runtime error") == NULL;
+}
+
+/* SIGTERM: exit 0 within STOP_MS, the socket file gone, no sanitizer report. */
+static void stop_clean(srvt_proc *p, const char *path)
+{
+	struct stat st;
+	char *log;
+	int ok = 1;
+
+	ok &= CHECK_EQ(srvt_stop(p, STOP_MS), 0);
+	ok &= CHECK_EQ(srvt_exit_code(p), 0);
+	if (path[0] != '@')
+		ok &= CHECK(lstat(path, &st) != 0 && errno == ENOENT);
+	log = srvt_stderr(p);
+	ok &= CHECK(log_clean(log));
+	if (!ok)
+		fprintf(stderr, "  server on %s, status %#x, log:\n%s", path, p->status, log);
+	free(log);
+}
+
+static void check_socket_mode(const char *path)
+{
+	struct stat st;
+
+	if (CHECK_EQ(lstat(path, &st), 0)) {
+		CHECK(S_ISSOCK(st.st_mode));
+		CHECK_EQ(st.st_mode & 07777, 0600);
+		CHECK_EQ(st.st_uid, geteuid());
+	}
+}
+
+/* ---- 2. abrupt disconnects ---- */
+
+/* Framed: 0 closes mid-payload, 1 with unread output, 2 mid-header.
+ * Raw: 0 closes at once, 1 with unread output. */
+static void bad_stream(tconn *c, uint32_t id, int raw, int kind)
+{
+	c->reads = 0;
+	if (raw) {
+		stream_raw(&c->in, id, 3000);
+		c->goal = c->in.len;
+		return;
+	}
+	lse_bytes_hello(&c->in, FRAMED_LIMIT);
+	if (kind == 1) {
+		for (int k = 0; k < 4; k++)
+			put_tagged(&c->in, LSE_T_DATA, FRAMED_LIMIT, id);
+		c->goal = c->in.len;
+	} else {
+		put_tagged(&c->in, LSE_T_DATA, 2000, id);
+		c->goal = kind == 0 ? 12 + 8 + 1000 : 12 + 3;
+	}
+}
+
+/* Waits (bounded) until the server has answered: output is then pending. */
+static int wait_readable(int fd, int ms)
+{
+	struct pollfd pf = { .fd = fd, .events = POLLIN };
+
+	return poll(&pf, 1, ms) == 1;
+}
+
+static void check_abrupt(const char *path, int raw)
+{
+	enum { GOOD = 100, BAD = 60 };
+	tconn c[GOOD + BAD];
+	staller s[NSTALL];
+	size_t bad = 0;
+	int kinds = raw ? 2 : 3;
+
+	memset(c, 0, sizeof c);
+	for (size_t i = 0; i < GOOD; i++) {
+		stream_make(&c[i].in, (uint32_t)i, raw);
+		c[i].goal = c[i].in.len / 2;
+		c[i].reads = 1;
+	}
+	for (size_t i = GOOD; i < GOOD + BAD; i++)
+		bad_stream(&c[i], (uint32_t)i, raw, (int)(i % (size_t)kinds));
+	if (!CHECK_EQ(tconn_open(c, GOOD + BAD, path), 0) ||
+	    !CHECK_EQ(pump(c, GOOD + BAD, RUN_MS), 0))
+		goto out;
+	/* Vanish: half a frame in, output unread, or stalled with the
+	 * session's buffer full. */
+	for (size_t i = GOOD; i < GOOD + BAD; i++) {
+		if (i % (size_t)kinds == 1)
+			CHECK(wait_readable(c[i].fd, READY_MS));
+		close(c[i].fd);
+		c[i].fd = -1;
+	}
+	CHECK_EQ(stall_all(s, NSTALL, path, raw), NSTALL);
+	for (size_t i = 0; i < NSTALL; i++)
+		staller_free(&s[i]);
+	/* The others finish, and must still get exact echoes. */
+	for (size_t i = 0; i < GOOD; i++) {
+		c[i].goal = c[i].in.len;
+		c[i].shut = 1;
+	}
+	if (CHECK_EQ(pump(c, GOOD, RUN_MS), 0)) {
+		for (size_t i = 0; i < GOOD; i++)
+			bad += !tconn_matches(&c[i], i, raw);
+		CHECK_EQ(bad, 0);
+	}
+	printf("   %d connections vanished mid-frame or with unread output (%d stalled); %d others exact\n",
+	       BAD + NSTALL, NSTALL, GOOD - (int)bad);
+out:
+	for (size_t i = 0; i < GOOD + BAD; i++)
+		tconn_free(&c[i]);
+}
+
+/* ---- 8. SIGTERM with output pending ---- */
+
+/* Output is whole frames up to len: the drain cut nothing in half. */
+static int at_frame_boundary(const uint8_t *p, size_t total, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len && total - pos >= LSE_HDR_LEN) {
+		const uint8_t *h = p + pos + 4;
+		pos += LSE_HDR_LEN + ((size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
+	}
+	return pos == len;
+}
+
+/* Some stalled clients read after SIGTERM: they must get a prefix of the
+ * model's answer (the server stops reading at once), cut at a frame
+ * boundary; others never read, and the server must give up on them after
+ * its drain deadline. Either way: exit 0, socket file removed. */
+static void check_sigterm_pending(srvt_proc *p, const char *path, int raw)
+{
+	staller s[NSTALL];
+	tconn c[NSTALL / 2];
+	size_t ok = 0, got = 0;
+	long t0;
+
+	CHECK_EQ(stall_all(s, NSTALL, path, raw), NSTALL);
+	t0 = srvt_now_ms();
+	CHECK_EQ(kill(p->pid, SIGTERM), 0);
+	for (size_t i = 0; i < NSTALL / 2; i++)
+		staller_to_tconn(&s[i], &c[i]);
+	CHECK_EQ(pump(c, NSTALL / 2, RUN_MS), 0);
+	stop_clean(p, path);
+	printf("   SIGTERM with %d clients stalled: exit after %ld ms\n", NSTALL, srvt_now_ms() - t0);
+	for (size_t i = 0; i < NSTALL / 2; i++) {
+		lse_model_out m;
+
+		if (model_of(c[i].in.p, c[i].in.len, raw, &m) != 0)
+			abort();
+		if (c[i].done && c[i].got.len > 0 && c[i].got.len <= m.len &&
+		    memcmp(c[i].got.p, m.buf, c[i].got.len) == 0 &&
+		    (raw || at_frame_boundary(m.buf, m.len, c[i].got.len)))
+			ok++;
+		else
+			fprintf(stderr, "  drained client %zu: got %zu bytes, model %zu, done %d\n",
+				i, c[i].got.len, m.len, c[i].done);
+		got += c[i].got.len;
+		lse_model_out_free(&m);
+		tconn_free(&c[i]);
+	}
+	CHECK_EQ(ok, NSTALL / 2);
+	printf("   %d readers drained %zu bytes after SIGTERM, all owed frames whole\n", NSTALL / 2, got);
+	for (size_t i = 0; i < NSTALL; i++)
+		staller_free(&s[i]);
+}
+
+/* ---- the echo server, in one mode: checks 1, 2, 7, 8 ---- */
+
+static void check_mode(int raw)
+{
+	char path[256];
+	const char *framed[] = { "--socket", path, "--threads", "4", "--max-payload", "4096", NULL };
+	const char *rawa[] = { "--socket", path, "--threads", "4", "--raw", "--chunk", RAW_CHUNK, NULL };
+	srvt_proc p;
+	struct rlimit rl;
+	size_t n = NCONN;
+
+	snprintf(path, sizeof path, "%s/%s.sock", tmp, raw ? "raw" : "framed");
+	if (start(&p, raw ? "raw" : "framed", path, raw ? rawa : framed) != 0)
+		return;
+	check_socket_mode(path);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < NCONN + 64) {
+		n = rl.rlim_cur > 128 ? rl.rlim_cur - 64 : 64;
+		printf("   open-file limit %lu: %zu connections instead of %d\n",
+		       (unsigned long)rl.rlim_cur, n, NCONN);
+	}
+	check_echo(path, raw, n);
+	check_abrupt(path, raw);
+	check_echo(path, raw, 50);   /* still serving new connections */
+	check_sigterm_pending(&p, path, raw);
+}
+
+/* ---- 3. a client that never reads ---- */
+
+static long rss_peak(pid_t pid, int samples)
+{
+	long peak = -1;
+
+	for (int i = 0; i < samples; i++) {
+		long r = srvt_rss_kib(pid);
+		peak = r > peak ? r : peak;
+		srvt_sleep_ms(20);
+	}
+	return peak;
+}
+
+static void check_stall(int raw)
+{
+	char path[256];
+	const char *args[] = { "--socket", path, "--threads", "2", raw ? "--raw" : NULL, NULL };
+	srvt_proc p;
+	staller s[NSTALL];
+	tconn c[NSTALL];
+	size_t bad = 0, sent = 0;
+	long base, peak;
+
+	snprintf(path, sizeof path, "%s/stall-%s.sock", tmp, raw ? "raw" : "framed");
+	if (start(&p, raw ? "stall-raw" : "stall-framed", path, args) != 0)
+		return;
+	check_echo(path, raw, 20);   /* warm: every code path has run once */
+	base = rss_peak(p.pid, 3);
+	CHECK_EQ(stall_all(s, NSTALL, path, raw), NSTALL);
+	peak = rss_peak(p.pid, 5);
+	for (size_t i = 0; i < NSTALL; i++) {
+		CHECK(s[i].sent.len < STALL_CAP);
+		sent += s[i].sent.len;
+	}
+	CHECK(base > 0 && peak > 0);
+	CHECK(peak - base < STALL_RSS_BOUND_KIB);
+	printf("   %d clients offered %u MiB each, the server took %zu KiB in all before pushing back;\n"
+	       "   its RSS went %ld -> %ld KiB (+%ld, bound %ld)\n",
+	       NSTALL, STALL_CAP >> 20, sent >> 10, base, peak, peak - base, STALL_RSS_BOUND_KIB);
+	/* Now read: nothing may be lost. */
+	for (size_t i = 0; i < NSTALL; i++)
+		staller_to_tconn(&s[i], &c[i]);
+	if (CHECK_EQ(pump(c, NSTALL, RUN_MS), 0)) {
+		for (size_t i = 0; i < NSTALL; i++)
+			bad += !tconn_matches(&c[i], i, raw);
+		CHECK_EQ(bad, 0);
+	}
+	for (size_t i = 0; i < NSTALL; i++) {
+		tconn_free(&c[i]);
+		staller_free(&s[i]);
+	}
+	stop_clean(&p, path);
+}
+
+/* ---- 4, 5, 6: the socket file ---- */
+
+static void subdir(char *out, size_t len, const char *name, mode_t mode)
+{
+	snprintf(out, len, "%s/%s", tmp, name);
+	if (mkdir(out, 0700) != 0 || chmod(out, mode) != 0) {
+		fprintf(stderr, "mkdir %s: %s\n", out, strerror(errno));
+		abort();
+	}
+}
+
+/* A socket file with nobody listening: bound, then closed, not unlinked. */
+static int make_stale(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), rc;
+
+	snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+	rc = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : -1;
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static void check_stale(void)
+{
+	char dir[200], path[256];
+	const char *args[] = { "--socket", path, "--threads", "2", NULL };
+	struct stat st;
+	srvt_proc p;
+
+	subdir(dir, sizeof dir, "stale", 0700);
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	CHECK_EQ(make_stale(path), 0);
+	CHECK(lstat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+	if (start(&p, "stale", path, args) != 0)
+		return;
+	check_socket_mode(path);
+	check_echo(path, 0, 20);
+	stop_clean(&p, path);
+}
+
+/* A server that must refuse to start: exit non-zero within READY_MS, its
+ * message naming the reason. */
+static void expect_refusal(const char *tag, const char *const *args,
+			   const char *want1, const char *want2)
+{
+	srvt_proc p;
+	char *log;
+	int code;
+
+	if (!CHECK_EQ(srvt_spawn(&p, tmp, tag, server_bin, args), 0))
+		return;
+	CHECK_EQ(srvt_wait(&p, READY_MS), 0);
+	code = srvt_exit_code(&p);
+	log = srvt_stderr(&p);
+	if (!CHECK(code > 0 && code != 127) || !CHECK(strstr(log, want1) != NULL) ||
+	    !CHECK(want2 == NULL || strstr(log, want2) != NULL) || !CHECK(log_clean(log)))
+		fprintf(stderr, "  %s: exit %d, want \"%s\"%s%s%s, log:\n%s", tag, code, want1,
+			want2 ? " and \"" : "", want2 ? want2 : "", want2 ? "\"" : "", log);
+	else
+		printf("   %s refused: %s", tag, log);
+	free(log);
+}
+
+static void check_live(void)
+{
+	char path[256];
+	const char *args[] = { "--socket", path, "--threads", "2", NULL };
+	const char *args2[] = { "--socket", path, "--raw", NULL };
+	struct stat before, after;
+	srvt_proc p;
+
+	snprintf(path, sizeof path, "%s/live.sock", tmp);
+	if (start(&p, "live", path, args) != 0)
+		return;
+	CHECK_EQ(lstat(path, &before), 0);
+	expect_refusal("second-server", args2, "already listening", path);
+	CHECK(lstat(path, &after) == 0 && after.st_ino == before.st_ino);
+	check_echo(path, 0, 20);   /* the first one is unharmed */
+	stop_clean(&p, path);
+}
+
+static void file_put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		abort();
+}
+
+static void check_unsafe(void)
+{
+	char dir[200], path[256], target[256];
+	const char *args[] = { "--socket", path, NULL };
+	struct stat st;
+	srvt_proc p;
+	char *text;
+
+	subdir(dir, sizeof dir, "open", 0777);
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	expect_refusal("dir-0777", args, dir, "sticky");
+	CHECK(lstat(path, &st) != 0);
+
+	subdir(dir, sizeof dir, "group", 0770);
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	expect_refusal("dir-0770", args, dir, "writable");
+
+	subdir(dir, sizeof dir, "sticky", 01777);   /* as /tmp: fine */
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	if (start(&p, "dir-sticky", path, args) == 0) {
+		check_socket_mode(path);
+		check_echo(path, 0, 5);
+		stop_clean(&p, path);
+	}
+
+	subdir(dir, sizeof dir, "link", 0700);
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	snprintf(target, sizeof target, "%s/target.sock", dir);
+	CHECK_EQ(symlink(target, path), 0);
+	expect_refusal("symlink-dangling", args, path, "symbolic link");
+	CHECK(lstat(target, &st) != 0);   /* nothing created through it */
+	CHECK_EQ(make_stale(target), 0);
+	expect_refusal("symlink-to-socket", args, path, "symbolic link");
+	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
+	CHECK(lstat(target, &st) == 0 && S_ISSOCK(st.st_mode));
+
+	subdir(dir, sizeof dir, "file", 0700);
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	file_put(path, "keep me\n");
+	expect_refusal("regular-file", args, path, "not a socket");
+	text = NULL;
+	if (CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode))) {
+		FILE *f = fopen(path, "r");
+		char buf[32] = "";
+		if (f && fgets(buf, sizeof buf, f))
+			text = buf;
+		CHECK(text && strcmp(text, "keep me\n") == 0);
+		if (f)
+			fclose(f);
+	}
+
+	if (geteuid() != 0) {
+		printf("   not root: the other-owner directory check is skipped\n");
+		return;
+	}
+	subdir(dir, sizeof dir, "other", 0700);
+	CHECK_EQ(chown(dir, NOBODY, NOBODY), 0);
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	expect_refusal("dir-other-owner", args, dir, "owned by uid 65534");
+}
+
+/* ---- 9. the command line ---- */
+
+static void check_cli_bad(const char *tag, const char *const *args)
+{
+	srvt_proc p;
+	char *log;
+	int code;
+
+	if (!CHECK_EQ(srvt_spawn(&p, tmp, "cli", server_bin, args), 0))
+		return;
+	CHECK_EQ(srvt_wait(&p, READY_MS), 0);
+	code = srvt_exit_code(&p);
+	log = srvt_stderr(&p);
+	if (!CHECK_EQ(code, 2) || !CHECK(strncmp(log, "lsecho-server: ", 15) == 0) ||
+	    !CHECK(log_clean(log)))
+		fprintf(stderr, "  cli %s: status %#x, stderr:\n%s", tag, p.status, log);
+	free(log);
+}
+
+static void check_cli(void)
+{
+	char path[256], big[64];
+	const char *a1[] = { "--bogus", NULL };
+	const char *a2[] = { "--max-payload", "0", "--socket", path, NULL };
+	const char *a3[] = { "--max-payload", "16777217", "--socket", path, NULL };
+	const char *a4[] = { "--threads", "0", "--socket", path, NULL };
+	const char *a5[] = { "--chunk", "abc", "--socket", path, NULL };
+	const char *a6[] = { "--socket", "", NULL };
+	const char *a7[] = { "--socket", NULL };
+	const char *a8[] = { "--threads", "1025", "--socket", path, NULL };
+	const char *a9[] = { "--max-payload=-1", "--socket", path, NULL };
+	const char *a10[] = { "--raw=1", "--socket", path, NULL };
+	const char *a11[] = { "--chunk", "99999999999999999999999", "--socket", path, NULL };
+	const char *a12[] = { "--threads", "4x", "--socket", path, NULL };
+	const char *a13[] = { big, NULL };
+	const char *a14[] = { "--socket", path, "extra", NULL };
+	const char *help[] = { "--help", NULL };
+	const char *version[] = { "--version", NULL };
+	srvt_proc p;
+	char *out;
+
+	snprintf(path, sizeof path, "%s/cli.sock", tmp);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	big[0] = big[1] = '-';
+	check_cli_bad("unknown flag", a1);
+	check_cli_bad("--max-payload 0", a2);
+	check_cli_bad("--max-payload 16777217", a3);
+	check_cli_bad("--threads 0", a4);
+	check_cli_bad("--chunk abc", a5);
+	check_cli_bad("--socket ''", a6);
+	check_cli_bad("--socket (no value)", a7);
+	check_cli_bad("--threads 1025", a8);
+	check_cli_bad("--max-payload=-1", a9);
+	check_cli_bad("--raw=1", a10);
+	check_cli_bad("--chunk huge", a11);
+	check_cli_bad("--threads 4x", a12);
+	check_cli_bad("long unknown flag", a13);
+	check_cli_bad("stray argument", a14);
+
+	if (CHECK_EQ(srvt_spawn(&p, tmp, "help", server_bin, help), 0)) {
+		CHECK_EQ(srvt_wait(&p, READY_MS), 0);
+		CHECK_EQ(srvt_exit_code(&p), 0);
+		out = srvt_stdout(&p);
+		CHECK(strstr(out, "usage: lsecho-server") != NULL);
+		free(out);
+	}
+	if (CHECK_EQ(srvt_spawn(&p, tmp, "version", server_bin, version), 0)) {
+		CHECK_EQ(srvt_wait(&p, READY_MS), 0);
+		CHECK_EQ(srvt_exit_code(&p), 0);
+		out = srvt_stdout(&p);
+		if (!CHECK(strcmp(out, "lsecho-server " LSE_TEST_VERSION "\n") == 0))
+			fprintf(stderr, "  --version printed \"%s\"\n", out);
+		free(out);
+	}
+}
+
+/* ---- 10. the abstract namespace, and peer credentials ---- */
+
+/* In a child running as nobody: 10 if the server closed on it unanswered,
+ * 11 if it was answered, other values if the probe itself failed. */
+static int probe_as_nobody(void *arg)
+{
+	const char *path = arg;
+	uint8_t hello[12] = { LSE_MAGIC0, LSE_MAGIC1, LSE_VERSION, LSE_T_HELLO, 0, 0, 0, 4, 0, 0, 1, 0 };
+	uint8_t buf[64];
+	int fd;
+	ssize_t n;
+
+	if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) != 0)
+		return 3;
+	fd = srvt_connect(path);
+	if (fd < 0)
+		return 4;
+	if (send(fd, hello, sizeof hello, MSG_NOSIGNAL) != (ssize_t)sizeof hello && errno != EPIPE)
+		return 5;
+	if (!wait_readable(fd, READY_MS))
+		return 6;
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	return n > 0 ? 11 : 10;
+}
+
+static int run_probe(const char *path)
+{
+	srvt_proc p;
+
+	if (srvt_fork(&p, probe_as_nobody, (void *)path) != 0 || srvt_wait(&p, STOP_MS) != 0)
+		return -1;
+	return srvt_exit_code(&p);
+}
+
+static void check_abstract(void)
+{
+	char name[64], name2[64];
+	const char *args[] = { "--socket", name, "--threads", "2", NULL };
+	const char *args2[] = { "--socket", name2, "--any-uid", NULL };
+	struct stat st;
+	srvt_proc p, q;
+	char *log;
+
+	snprintf(name, sizeof name, "@lsecho-test-%d", (int)getpid());
+	snprintf(name2, sizeof name2, "@lsecho-test-%d-any", (int)getpid());
+	if (start(&p, "abstract", name, args) != 0)
+		return;
+	check_echo(name, 0, 50);
+	CHECK(lstat(name, &st) != 0);   /* no file, in our cwd or anywhere */
+	expect_refusal("abstract-second", args, "already in use", NULL);
+	check_echo(name, 0, 5);
+	if (geteuid() == 0) {
+		CHECK_EQ(run_probe(name), 10);
+		log = srvt_stderr(&p);
+		CHECK(strstr(log, "refused a peer: uid 65534") != NULL);
+		free(log);
+		if (start(&q, "abstract-any-uid", name2, args2) == 0) {
+			CHECK_EQ(run_probe(name2), 11);
+			stop_clean(&q, name2);
+		}
+		printf("   a uid-65534 peer: refused by default, served with --any-uid\n");
+	} else {
+		printf("   not root: the peer-credential check is skipped\n");
+	}
+	stop_clean(&p, name);
+}
+
+/* ---- main ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) != 0)
+		fprintf(stderr, "test_server: cannot remove %s: %s\n", path, strerror(errno));
+	return 0;
+}
+
+static void cleanup(void)
+{
+	srvt_kill_all();
+	if (tmp[0]) {
+		if (chdir("/") != 0)
+			fprintf(stderr, "test_server: chdir /: %s\n", strerror(errno));
+		nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	}
+}
+
+static int setup(void)
+{
+	const char *base = getenv("TMPDIR");
+	struct rlimit rl;
+	struct sigaction sa = { .sa_handler = SIG_IGN };
+
+	sigaction(SIGPIPE, &sa, NULL);
+	/* 1000 client sockets, plus the stalled ones. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* Socket paths must fit in sun_path (108 bytes). */
+	if (base == NULL || base[0] != '/' || strlen(base) > 40)
+		base = "/tmp";
+	snprintf(tmp, sizeof tmp, "%s/lsecho-test-XXXXXX", base);
+	if (mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "test_server: mkdtemp %s: %s\n", tmp, strerror(errno));
+		tmp[0] = '\0';
+		return -1;
+	}
+	atexit(cleanup);
+	/* Stray files (an abstract name taken for a path, a default socket)
+	 * land in the private directory too. */
+	if (chdir(tmp) != 0 || setenv("XDG_RUNTIME_DIR", tmp, 1) != 0)
+		return -1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long t0 = srvt_now_ms();
+
+	if (argc != 2 || access(argv[1], X_OK) != 0) {
+		fprintf(stderr, "usage: test_server PATH-TO-lsecho-server\n");
+		return 2;
+	}
+	/* Absolute: the test runs from its private directory. */
+	server_bin = realpath(argv[1], NULL);
+	if (server_bin == NULL || setup() != 0)
+		return 1;
+	printf("server %s, directory %s\n", server_bin, tmp);
+	section("9. command line");
+	check_cli();
+	section("1, 2, 7, 8. framed: concurrency, abrupt disconnects, socket mode, SIGTERM");
+	check_mode(0);
+	section("1, 2, 7, 8. raw: concurrency, abrupt disconnects, socket mode, SIGTERM");
+	check_mode(1);
+	section("3. clients that never read: framed");
+	check_stall(0);
+	section("3. clients that never read: raw");
+	check_stall(1);
+	section("4. stale socket file");
+	check_stale();
+	section("5. a live server at the path");
+	check_live();
+	section("6. unsafe directories and paths");
+	check_unsafe();
+	section("10. abstract socket and peer credentials");
+	check_abstract();
+	printf("%ld ms\n", srvt_now_ms() - t0);
+	free((char *)server_bin);
+	return lse_t_report();
+}
