@@ -1228,9 +1228,9 @@ static void gen_api(void)
 	seed_write(&s, "conntab_add_del");
 
 	aseed_begin(&s, 0, 0, 0);                 /* adds whose k-th allocation fails */
-	for (unsigned k = 1; k <= 3; k++) {
+	for (unsigned k = 3; k >= 1; k--) {      /* each fd grows the table first */
 		aseed_op(&s, (uint8_t)(5 | (k << 2) << 3));
-		aseed_u16(&s, (uint16_t)(k * 100 + 70));  /* 170 grows the table */
+		aseed_u16(&s, (uint16_t)((4 - k) * 500 - 130));
 	}
 	seed_write(&s, "conntab_add_nomem");
 
