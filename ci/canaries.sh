@@ -7,13 +7,16 @@
 # Env:   CANARY_SECONDS=60    -max_total_time of each target, per canary
 #        CANARIES="01 05"     only these canaries (NN, or NN-name)
 #        CANARY_JOBS=nproc    how many targets fuzz at once
-#        CANARY_MAX_LEN=65536 -max_len;  CANARY_TIMEOUT=25: -timeout (s per input)
+#        CANARY_MAX_LEN=8192  -max_len (default: FUZZ_MAX_LEN, else ci/fuzz.sh's 8192)
+#        CANARY_TIMEOUT=25    -timeout (s per input)
+#        CANARY_VARIANT=fuzz  fuzz-mut: the build with the frame-aware mutator
 #        CANARY_BASELINE=1    0: skip the unpatched control build
-#        CANARY_SEEDS=1       0: no seeds at all, neither replayed nor fuzzed
-#                             from: how much the fuzzing alone finds
+#        CANARY_SEEDS=1       0: no seeds, neither replayed nor given to the
+#                             fuzzers: what the fuzzing alone finds
 # For each canary, in build/canaries/<name>/:
 #   src-tree/   src/ harness/ tests/ corpus/ dict/ CMakeLists.txt ci/ docs/,
-#               patched, built with its own ci/build.sh fuzz (src-tree/build/fuzz)
+#               patched, built with its own ci/build.sh fuzz (src-tree/build/fuzz;
+#               fuzz-mut with CANARY_VARIANT)
 #   patch.log, build.log, seeds-<target>.log, fuzz-<target>.log
 #   work/<target>/corpus/  the target's seeds, then what fuzzing adds
 #   work/<target>/         crash-*, leak-*, ... artifacts (-artifact_prefix)
@@ -37,12 +40,17 @@ posint() { [[ $2 =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, not 
 
 seconds=${CANARY_SECONDS:-60}
 jobs=${CANARY_JOBS:-$(nproc 2>/dev/null || echo 2)}
-max_len=${CANARY_MAX_LEN:-65536}
+max_len=${CANARY_MAX_LEN:-${FUZZ_MAX_LEN:-8192}}
 timeout=${CANARY_TIMEOUT:-25}
 posint CANARY_SECONDS "$seconds"
 posint CANARY_JOBS "$jobs"
 posint CANARY_MAX_LEN "$max_len"
 posint CANARY_TIMEOUT "$timeout"
+variant=${CANARY_VARIANT:-fuzz}
+case $variant in
+fuzz | fuzz-mut) ;;
+*) die "CANARY_VARIANT must be fuzz or fuzz-mut, not '$variant'" ;;
+esac
 
 mapfile -t all < <(find ci/canaries -maxdepth 1 -type f -name '[0-9][0-9]-*.patch' 2>/dev/null |
 	sed 's|.*/||; s/\.patch$//' | sort)
@@ -89,7 +97,7 @@ make_tree() {
 
 list_targets() {
 	local f
-	for f in "$1"/build/fuzz/harness/fuzz_*; do
+	for f in "$1/build/$variant/harness"/fuzz_*; do
 		{ [ -f "$f" ] && [ -x "$f" ]; } || continue
 		[ "${f##*/}" = fuzz_empty ] && continue
 		echo "${f##*/}"
@@ -145,7 +153,7 @@ replay_seeds() {   # tree logdir
 		stage_seeds "$tree" "$t" "$w" || continue
 		fuzz_args "$tree" "$t" "$w"
 		rc=0
-		"$tree/build/fuzz/harness/$t" "${args[@]}" -runs=0 "$w/corpus" \
+		"$tree/build/$variant/harness/$t" "${args[@]}" -runs=0 "$w/corpus" \
 			>"$dir/seeds-$t.log" 2>&1 || rc=$?
 		if [ "$rc" != 0 ]; then
 			echo "$t"
@@ -156,8 +164,8 @@ replay_seeds() {   # tree logdir
 
 # Runs one input on the unpatched control; 0 if it passes there.
 control_passes() {   # target artifact
-	local bin=$out/baseline/src-tree/build/fuzz/harness/$1
-	[ -x "$bin" ] || return 0
+	local bin=$control/src-tree/build/$variant/harness/$1
+	[ -n "$control" ] && [ -x "$bin" ] || return 0
 	"$bin" -runs=1 -timeout="$timeout" "$2" >"$2.control.log" 2>&1
 }
 
@@ -234,7 +242,7 @@ fuzz_tree() {   # tree logdir
 			[ -d "$w/corpus" ] || { rm -rf "$w"; mkdir -p "$w/corpus"; }
 			fuzz_args "$tree" "$t" "$w"
 			tstart[$t]=$(now)
-			"$tree/build/fuzz/harness/$t" "${args[@]}" -max_total_time="$seconds" \
+			"$tree/build/$variant/harness/$t" "${args[@]}" -max_total_time="$seconds" \
 				-print_final_stats=1 "$w/corpus" >"$dir/fuzz-$t.log" 2>&1 &
 			pid[$t]=$!
 			running+=("$t")
@@ -246,13 +254,14 @@ fuzz_tree() {   # tree logdir
 
 # ---- the control: the same tree, unpatched ----
 status=0
+control=''
 if [ "${CANARY_BASELINE:-1}" != 0 ]; then
 	echo "canaries.sh: control (unpatched tree): build, replay seeds"
 	bdir=$out/baseline
 	rm -rf "$bdir"
 	mkdir -p "$bdir"
 	make_tree "$bdir/src-tree"
-	"$bdir/src-tree/ci/build.sh" fuzz >"$bdir/build.log" 2>&1 ||
+	"$bdir/src-tree/ci/build.sh" "$variant" >"$bdir/build.log" 2>&1 ||
 		die "the unpatched tree does not build; see $bdir/build.log"
 	bad=$(replay_seeds "$bdir/src-tree" "$bdir")
 	if [ -n "$bad" ]; then
@@ -260,6 +269,7 @@ if [ "${CANARY_BASELINE:-1}" != 0 ]; then
 		echo "  $(first_message "$bdir/seeds-$bad.log")" >&2
 		die "fix the tree first: every canary would look found (log: $bdir/seeds-$bad.log)"
 	fi
+	control=$bdir
 fi
 
 # ---- the canaries ----
@@ -285,7 +295,7 @@ for c in "${canaries[@]}"; do
 		continue
 	fi
 	echo "  patched: $(grep -E '^patching file' "$dir/patch.log" | sed 's/^patching file //' | tr '\n' ' ')"
-	if ! "$tree/ci/build.sh" fuzz >"$dir/build.log" 2>&1; then
+	if ! "$tree/ci/build.sh" "$variant" >"$dir/build.log" 2>&1; then
 		echo "canaries.sh: $c does not build; end of $dir/build.log:" >&2
 		tail -n 15 "$dir/build.log" | sed 's/^/  /' >&2
 		r_by[$c]="BUILD FAILED" r_secs[$c]=- r_msg[$c]="see $dir/build.log" r_ok[$c]=2
