@@ -47,6 +47,8 @@ struct lse_floor {
 static char listen_tag, stop_tag;
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 

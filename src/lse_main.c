@@ -1,6 +1,7 @@
 /* lsecho-server: the command line around lse_server. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,6 @@
 
 #define VERSION "0.1.0"
 
-static lse_server *running;   /* for the signal handler only */
 
 static const char usage[] =
 	"usage: lsecho-server [--socket PATH] [--raw] [--max-payload BYTES] [--chunk BYTES]\n"
@@ -24,133 +24,53 @@ static const char usage[] =
 	"  --threads N          event-loop threads, 1..1024 (default: the number of cores)\n"
 	"  --any-uid            serve peers of any uid (default: only your own)\n";
 
-static void on_signal(int sig)
+/* SIGINT and SIGTERM are blocked in every thread and taken here with
+ * sigwait(): no handler ever runs, so none can race start-up or touch a
+ * freed server, and a signal that came during start-up waits its turn.
+ * When the server stops for its own reasons, main wakes this thread with a
+ * signal of its own. */
+static void *stopper_main(void *arg)
 {
-	(void)sig;
-	if (running)
-		lse_server_stop(running);
-}
+	void **a = arg;
+	int sig;
 
-/* A decimal in [lo, hi], nothing else. */
-static int parse_num(const char *flag, const char *v, unsigned long lo,
-		     unsigned long hi, unsigned long *out)
-{
-	char *end;
-	unsigned long n;
-
-	errno = 0;
-	if (v == NULL || v[0] < '0' || v[0] > '9') {
-		fprintf(stderr, "lsecho-server: %s needs a number from %lu to %lu\n", flag, lo, hi);
-		return -1;
-	}
-	n = strtoul(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < lo || n > hi) {
-		fprintf(stderr, "lsecho-server: %s %s: want a number from %lu to %lu\n", flag, v, lo, hi);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
-/* Returns 0 to run, 1 to exit 0 (help, version), -1 to exit 2. */
-static int parse_args(int argc, char **argv, lse_server_opts *o)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		char flag[32];
-		const char *v;
-		unsigned long n;
-		size_t fl = eq ? (size_t)(eq - a) : strlen(a);
-
-		if (fl >= sizeof flag) {
-			fprintf(stderr, "lsecho-server: unknown option %s\n%s", a, usage);
-			return -1;
-		}
-		memcpy(flag, a, fl);
-		flag[fl] = '\0';
-		if (!strcmp(flag, "--help") || !strcmp(flag, "-h")) {
-			fputs(usage, stdout);
-			return 1;
-		}
-		if (!strcmp(flag, "--version")) {
-			puts("lsecho-server " VERSION);
-			return 1;
-		}
-		if (!strcmp(flag, "--raw") || !strcmp(flag, "--any-uid")) {
-			if (eq) {
-				fprintf(stderr, "lsecho-server: %s takes no value\n", flag);
-				return -1;
-			}
-			if (flag[2] == 'r')
-				o->mode = LSE_MODE_RAW;
-			else
-				o->any_uid = 1;
-			continue;
-		}
-		if (strcmp(flag, "--socket") && strcmp(flag, "--max-payload") &&
-		    strcmp(flag, "--chunk") && strcmp(flag, "--threads")) {
-			fprintf(stderr, "lsecho-server: unknown option %s\n%s", a, usage);
-			return -1;
-		}
-		v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-		if (v == NULL) {
-			fprintf(stderr, "lsecho-server: %s needs a value\n", flag);
-			return -1;
-		}
-		if (!strcmp(flag, "--socket")) {
-			if (v[0] == '\0') {
-				fprintf(stderr, "lsecho-server: --socket needs a non-empty path\n");
-				return -1;
-			}
-			o->socket_path = v;
-		} else if (!strcmp(flag, "--threads")) {
-			if (parse_num(flag, v, 1, 1024, &n) != 0)
-				return -1;
-			o->threads = (int)n;
-		} else {
-			if (parse_num(flag, v, 1, LSE_LIMIT_MAX, &n) != 0)
-				return -1;
-			if (flag[2] == 'm')
-				o->max_payload = (uint32_t)n;
-			else
-				o->chunk = (uint32_t)n;
-		}
-	}
-	return 0;
-}
-
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	sigwait(a[1], &sig);
+	lse_server_stop(a[0]);
+	return NULL;
 }
 
 int main(int argc, char **argv)
 {
 	lse_server_opts o = { 0 };
-	struct sigaction sa;
+	lse_server *srv;
+	sigset_t set;
+	pthread_t stopper;
+	void *args[2];
 	char err[256] = "";
 	int rc = parse_args(argc, argv, &o);
 
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
 	raise_nofile();
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	if (lse_server_open(&running, &o, err, sizeof err) != 0) {
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (lse_server_open(&srv, &o, err, sizeof err) != 0) {
 		fprintf(stderr, "lsecho-server: %s\n", err);
 		return 1;
 	}
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	rc = lse_server_run(running);
-	lse_server_close(running);
+	args[0] = srv;
+	args[1] = &set;
+	if (pthread_create(&stopper, NULL, stopper_main, args) != 0) {
+		fprintf(stderr, "lsecho-server: cannot start the signal thread\n");
+		lse_server_close(srv);
+		return 1;
+	}
+	rc = lse_server_run(srv);
+	pthread_kill(stopper, SIGTERM);   /* blocked, so sigwait takes it */
+	pthread_join(stopper, NULL);
+	lse_server_close(srv);
 	return rc == 0 ? 0 : 1;
 }

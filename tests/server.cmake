@@ -14,3 +14,7 @@ set_target_properties(test_server PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BI
 add_dependencies(test_server lsecho-server)
 add_test(NAME test_server COMMAND test_server $<TARGET_FILE:lsecho-server>)
 set_tests_properties(test_server PROPERTIES TIMEOUT 180)
+# Signals at the edges of the server's life (SIGTERM as soon as it accepts;
+# SIGTERM repeated during shutdown), apart so that a failure names itself.
+add_test(NAME test_server_signals COMMAND test_server $<TARGET_FILE:lsecho-server> signals)
+set_tests_properties(test_server_signals PROPERTIES TIMEOUT 180)

@@ -124,8 +124,7 @@ int srvt_fork(srvt_proc *p, int (*fn)(void *), void *arg)
 	return 0;
 }
 
-/* Reaps p if it has exited: 1 if reaped (now or before), 0 if running. */
-static int reap(srvt_proc *p)
+int srvt_poll(srvt_proc *p)
 {
 	pid_t r;
 
@@ -169,7 +168,7 @@ void srvt_kill_all(void)
 int srvt_wait(srvt_proc *p, int ms)
 {
 	for (long end = srvt_now_ms() + ms;;) {
-		if (reap(p))
+		if (srvt_poll(p))
 			return 0;
 		if (srvt_now_ms() >= end)
 			break;
@@ -304,7 +303,7 @@ static int try_connect(const char *path)
 int srvt_wait_ready(srvt_proc *p, const char *path, int ms)
 {
 	for (long end = srvt_now_ms() + ms;;) {
-		if (reap(p)) {
+		if (srvt_poll(p)) {
 			fprintf(stderr, "srvtest: server exited before accepting on %s\n", path);
 			return -1;
 		}
@@ -312,7 +311,7 @@ int srvt_wait_ready(srvt_proc *p, const char *path, int ms)
 			return 0;
 		if (srvt_now_ms() >= end)
 			break;
-		srvt_sleep_ms(STEP_MS);
+		srvt_sleep_ms(1);   /* fine-grained: a start-up race shows */
 	}
 	fprintf(stderr, "srvtest: %s not accepting after %d ms\n", path, ms);
 	return -1;

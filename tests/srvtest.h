@@ -29,9 +29,13 @@ int srvt_spawn(srvt_proc *p, const char *dir, const char *tag,
  * tracked like a server (srvt_wait, srvt_kill). Returns 0, or -1. */
 int srvt_fork(srvt_proc *p, int (*fn)(void *), void *arg);
 
-/* Waits until `path` ("@name": abstract) accepts a connection.
- * Returns 0; -1 if the child exited first or ms passed. */
+/* Waits until `path` ("@name": abstract) accepts a connection, trying
+ * every millisecond. Returns 0; -1 if the child exited first or ms passed. */
 int srvt_wait_ready(srvt_proc *p, const char *path, int ms);
+
+/* Reaps the child if it has exited: 1 if it is reaped (now or before),
+ * 0 if it still runs. Never waits. */
+int srvt_poll(srvt_proc *p);
 
 /* Waits for the child to exit and reaps it. Returns 0; -1 if ms passed
  * (the child is then killed with SIGKILL and reaped). */

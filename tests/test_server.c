@@ -3,7 +3,8 @@
  * poll() client, every received byte compared with the reference model
  * (tests/model.h) for that connection's own stream.
  *
- * Usage: test_server PATH-TO-lsecho-server
+ * Usage: test_server PATH-TO-lsecho-server [SECTION...]
+ * (the sections are listed in main(); by default all but "signals").
  *
  * Every wait is bounded (see the *_MS constants); every server is stopped
  * with SIGTERM and must exit 0, remove its socket file and print no
@@ -54,6 +55,13 @@ static void section(const char *what)
 	fflush(stdout);
 }
 
+/* The server under test, as its clients see it. */
+typedef struct target {
+	const char *path;   /* a socket path, or "@name" */
+	int raw;
+	uint32_t limit;     /* framed: the server's --max-payload */
+} target;
+
 /* ---- one client connection and its stream ---- */
 
 typedef struct tconn {
@@ -84,10 +92,11 @@ static void put_tagged(lse_bytes *b, uint8_t type, uint32_t len, uint32_t id)
 	free(p);
 }
 
-/* HELLO, then DATA and PING frames with payloads of connection `id`. One
- * in four streams ends otherwise: BYE with more after it, a bad magic, an
- * oversized DATA (the server answers ERROR and reads no more), or a partial
- * frame or header that the server must drop at end of input. */
+/* HELLO, then DATA and PING frames with payloads of connection `id`. A
+ * quarter of the streams end otherwise: BYE with more after it; a bad magic,
+ * an oversized DATA or PING (also one whose length has its top bit set), a
+ * second HELLO (the server answers ERROR and reads no more); or a partial
+ * frame or header (which the server must drop at end of input). */
 static void stream_framed(lse_bytes *b, uint32_t id)
 {
 	uint32_t want = 64 + (uint32_t)(lse_rng(&rng) % (2 * FRAMED_LIMIT));
@@ -101,7 +110,7 @@ static void stream_framed(lse_bytes *b, uint32_t id)
 		else
 			put_tagged(b, LSE_T_DATA, (uint32_t)(lse_rng(&rng) % (max + 1)), id);
 	}
-	switch (id % 16) {
+	switch (id % 32) {
 	case 3:
 		lse_bytes_frame(b, LSE_T_BYE, 0, NULL);
 		put_tagged(b, LSE_T_DATA, 100, id);
@@ -122,6 +131,17 @@ static void stream_framed(lse_bytes *b, uint32_t id)
 		lse_bytes_byte(b, LSE_MAGIC1, 1);
 		lse_bytes_byte(b, LSE_VERSION, 1);
 		break;
+	case 19:
+		lse_bytes_frame(b, LSE_T_DATA, 0x80000010u, NULL);
+		lse_bytes_byte(b, (uint8_t)id, 16);
+		break;
+	case 23:
+		put_tagged(b, LSE_T_HELLO, 5, id);
+		break;
+	case 27:
+		lse_bytes_frame(b, LSE_T_PING, 0xFFFFFFFFu, NULL);
+		lse_bytes_byte(b, (uint8_t)id, 16);
+		break;
 	}
 }
 
@@ -141,20 +161,20 @@ static void stream_make(lse_bytes *b, uint32_t id, int raw)
 		stream_framed(b, id);
 }
 
-static int model_of(const uint8_t *in, size_t len, int raw, lse_model_out *m)
+static int model_of(const uint8_t *in, size_t len, const target *t, lse_model_out *m)
 {
-	return raw ? lse_model_raw(in, len, 1, m)
-		   : lse_model_framed(in, len, 1, FRAMED_LIMIT, m);
+	return t->raw ? lse_model_raw(in, len, 1, m)
+		      : lse_model_framed(in, len, 1, t->limit, m);
 }
 
 /* What connection id received equals the model's answer to its stream. */
-static int tconn_matches(const tconn *c, size_t id, int raw)
+static int tconn_matches(const tconn *c, size_t id, const target *t)
 {
 	lse_model_out m;
 	size_t k = 0;
 	int ok;
 
-	if (model_of(c->in.p, c->in.len, raw, &m) != 0)
+	if (model_of(c->in.p, c->in.len, t, &m) != 0)
 		abort();
 	ok = c->done && c->got.len == m.len && (m.len == 0 || memcmp(c->got.p, m.buf, m.len) == 0);
 	if (!ok) {
@@ -296,7 +316,7 @@ static size_t tconn_open(tconn *c, size_t n, const char *path)
 
 /* n connections at once, each with its own stream, interleaved; each must
  * receive exactly the model's answer to its own stream. */
-static void check_echo(const char *path, int raw, size_t n)
+static void check_echo(const target *t, size_t n)
 {
 	tconn *c = calloc(n, sizeof *c);
 	size_t bad = 0, out = 0, in = 0;
@@ -305,19 +325,19 @@ static void check_echo(const char *path, int raw, size_t n)
 	if (c == NULL)
 		abort();
 	for (size_t i = 0; i < n; i++) {
-		stream_make(&c[i].in, (uint32_t)i, raw);
+		stream_make(&c[i].in, (uint32_t)i, t->raw);
 		c[i].goal = c[i].in.len;
 		c[i].shut = c[i].reads = 1;
 	}
-	if (CHECK_EQ(tconn_open(c, n, path), 0) && CHECK_EQ(pump(c, n, RUN_MS), 0)) {
+	if (CHECK_EQ(tconn_open(c, n, t->path), 0) && CHECK_EQ(pump(c, n, RUN_MS), 0)) {
 		for (size_t i = 0; i < n; i++) {
-			if (!tconn_matches(&c[i], i, raw) && ++bad >= 5)
+			if (!tconn_matches(&c[i], i, t) && ++bad >= 5)
 				break;
 			out += c[i].sent;
 			in += c[i].got.len;
 		}
 		CHECK_EQ(bad, 0);
-		printf("   %zu connections at once: %zu bytes sent, %zu echoed exactly, %ld ms\n",
+		printf("   %zu connections at once: %zu bytes sent, %zu received as the model says, %ld ms\n",
 		       n, out, in, srvt_now_ms() - t0);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -330,25 +350,26 @@ static void check_echo(const char *path, int raw, size_t n)
 typedef struct staller {
 	int fd;
 	uint32_t id;
-	int raw;
+	const target *t;
 	lse_bytes sent;     /* every byte the socket took */
 	lse_bytes next;     /* generated; next.p[off..] not yet taken */
 	size_t off;
 	long last_ms;       /* when a write last moved bytes */
-	int stalled;
+	int broken;         /* a write failed: the server closed on it */
+	int stalled;        /* 1 stalled; -1 broken, or never pushed back */
 } staller;
 
 static void staller_refill(staller *s)
 {
 	s->next.len = 0;
 	s->off = 0;
-	if (s->raw) {
+	if (s->t->raw) {
 		stream_raw(&s->next, s->id, STALL_FRAME);
 		return;
 	}
 	if (s->sent.len == 0)
 		lse_bytes_hello(&s->next, STALL_FRAME);
-	put_tagged(&s->next, LSE_T_DATA, STALL_FRAME, s->id);
+	put_tagged(&s->next, LSE_T_DATA, s->t->limit < STALL_FRAME ? s->t->limit : STALL_FRAME, s->id);
 }
 
 /* Writes until the socket would block or the cap is reached. Returns the
@@ -367,6 +388,8 @@ static size_t staller_push(staller *s)
 		if (n > STALL_CAP - s->sent.len)
 			n = STALL_CAP - s->sent.len;
 		k = send(s->fd, s->next.p + s->off, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (k < 0 && errno != EAGAIN && errno != EINTR)
+			s->broken = 1;
 		if (k <= 0)
 			break;
 		lse_bytes_put(&s->sent, s->next.p + s->off, (size_t)k);
@@ -379,7 +402,7 @@ static size_t staller_push(staller *s)
 /* Connects n clients and pushes each until its writes have been blocked for
  * STALL_MS, or it reached STALL_CAP (then the server did not push back).
  * Returns how many stalled. */
-static size_t stall_all(staller *s, size_t n, const char *path, int raw)
+static size_t stall_all(staller *s, size_t n, const target *t)
 {
 	struct pollfd pf[16];
 	long end = srvt_now_ms() + RUN_MS;
@@ -388,8 +411,8 @@ static size_t stall_all(staller *s, size_t n, const char *path, int raw)
 	for (size_t i = 0; i < n; i++) {
 		memset(&s[i], 0, sizeof s[i]);
 		s[i].id = 0x5741u + (uint32_t)i;
-		s[i].raw = raw;
-		s[i].fd = srvt_connect(path);
+		s[i].t = t;
+		s[i].fd = srvt_connect(t->path);
 		s[i].last_ms = srvt_now_ms();
 		if (s[i].fd < 0)
 			s[i].stalled = -1;
@@ -406,16 +429,20 @@ static size_t stall_all(staller *s, size_t n, const char *path, int raw)
 		for (size_t i = 0; i < n; i++) {
 			if (!s[i].stalled && pf[i].revents && staller_push(&s[i]) > 0)
 				s[i].last_ms = now;
-			if (!s[i].stalled && s[i].sent.len >= STALL_CAP)
-				s[i].stalled = -1;   /* never pushed back */
+			if (!s[i].stalled && (s[i].broken || s[i].sent.len >= STALL_CAP))
+				s[i].stalled = -1;
 			if (!s[i].stalled && now - s[i].last_ms >= STALL_MS)
 				s[i].stalled = 1;
 			stalled += s[i].stalled != 0;
 		}
 	}
 	stalled = 0;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		stalled += s[i].stalled == 1;
+		if (s[i].stalled != 1)
+			fprintf(stderr, "  client %zu did not stall: %s after %zu bytes\n", i,
+				s[i].broken ? "closed by the server" : "no push-back", s[i].sent.len);
+	}
 	return stalled;
 }
 
@@ -462,22 +489,32 @@ static int log_clean(const char *log)
 	return strstr(log, "Sanitizer") == NULL && strstr(log, "runtime error") == NULL;
 }
 
-/* SIGTERM: exit 0 within STOP_MS, the socket file gone, no sanitizer report. */
-static void stop_clean(srvt_proc *p, const char *path)
+/* A server sent one SIGTERM: exit 0 within STOP_MS, the socket file gone,
+ * no sanitizer report. Returns 1 if all held. (One signal only: see
+ * check_signals for more.) */
+static int exited_clean(srvt_proc *p, const char *path)
 {
 	struct stat st;
 	char *log;
 	int ok = 1;
 
-	ok &= CHECK_EQ(srvt_stop(p, STOP_MS), 0);
+	ok &= CHECK_EQ(srvt_wait(p, STOP_MS), 0);
 	ok &= CHECK_EQ(srvt_exit_code(p), 0);
 	if (path[0] != '@')
 		ok &= CHECK(lstat(path, &st) != 0 && errno == ENOENT);
 	log = srvt_stderr(p);
 	ok &= CHECK(log_clean(log));
 	if (!ok)
-		fprintf(stderr, "  server on %s, status %#x, log:\n%s", path, p->status, log);
+		fprintf(stderr, "  server on %s, status %#x, log:\n%s%s", path, p->status, log,
+			log[0] && log[strlen(log) - 1] != '\n' ? "\n" : "");
 	free(log);
+	return ok;
+}
+
+static int stop_clean(srvt_proc *p, const char *path)
+{
+	CHECK_EQ(kill(p->pid, SIGTERM), 0);
+	return exited_clean(p, path);
 }
 
 static void check_socket_mode(const char *path)
@@ -495,10 +532,10 @@ static void check_socket_mode(const char *path)
 
 /* Framed: 0 closes mid-payload, 1 with unread output, 2 mid-header.
  * Raw: 0 closes at once, 1 with unread output. */
-static void bad_stream(tconn *c, uint32_t id, int raw, int kind)
+static void bad_stream(tconn *c, uint32_t id, const target *t, int kind)
 {
 	c->reads = 0;
-	if (raw) {
+	if (t->raw) {
 		stream_raw(&c->in, id, 3000);
 		c->goal = c->in.len;
 		return;
@@ -522,23 +559,23 @@ static int wait_readable(int fd, int ms)
 	return poll(&pf, 1, ms) == 1;
 }
 
-static void check_abrupt(const char *path, int raw)
+static void check_abrupt(const target *t)
 {
 	enum { GOOD = 100, BAD = 60 };
 	tconn c[GOOD + BAD];
 	staller s[NSTALL];
 	size_t bad = 0;
-	int kinds = raw ? 2 : 3;
+	int kinds = t->raw ? 2 : 3;
 
 	memset(c, 0, sizeof c);
 	for (size_t i = 0; i < GOOD; i++) {
-		stream_make(&c[i].in, (uint32_t)i, raw);
+		stream_make(&c[i].in, (uint32_t)i, t->raw);
 		c[i].goal = c[i].in.len / 2;
 		c[i].reads = 1;
 	}
 	for (size_t i = GOOD; i < GOOD + BAD; i++)
-		bad_stream(&c[i], (uint32_t)i, raw, (int)(i % (size_t)kinds));
-	if (!CHECK_EQ(tconn_open(c, GOOD + BAD, path), 0) ||
+		bad_stream(&c[i], (uint32_t)i, t, (int)(i % (size_t)kinds));
+	if (!CHECK_EQ(tconn_open(c, GOOD + BAD, t->path), 0) ||
 	    !CHECK_EQ(pump(c, GOOD + BAD, RUN_MS), 0))
 		goto out;
 	/* Vanish: half a frame in, output unread, or stalled with the
@@ -549,7 +586,7 @@ static void check_abrupt(const char *path, int raw)
 		close(c[i].fd);
 		c[i].fd = -1;
 	}
-	CHECK_EQ(stall_all(s, NSTALL, path, raw), NSTALL);
+	CHECK_EQ(stall_all(s, NSTALL, t), NSTALL);
 	for (size_t i = 0; i < NSTALL; i++)
 		staller_free(&s[i]);
 	/* The others finish, and must still get exact echoes. */
@@ -559,7 +596,7 @@ static void check_abrupt(const char *path, int raw)
 	}
 	if (CHECK_EQ(pump(c, GOOD, RUN_MS), 0)) {
 		for (size_t i = 0; i < GOOD; i++)
-			bad += !tconn_matches(&c[i], i, raw);
+			bad += !tconn_matches(&c[i], i, t);
 		CHECK_EQ(bad, 0);
 	}
 	printf("   %d connections vanished mid-frame or with unread output (%d stalled); %d others exact\n",
@@ -587,29 +624,29 @@ static int at_frame_boundary(const uint8_t *p, size_t total, size_t len)
  * model's answer (the server stops reading at once), cut at a frame
  * boundary; others never read, and the server must give up on them after
  * its drain deadline. Either way: exit 0, socket file removed. */
-static void check_sigterm_pending(srvt_proc *p, const char *path, int raw)
+static void check_sigterm_pending(srvt_proc *p, const target *t)
 {
 	staller s[NSTALL];
 	tconn c[NSTALL / 2];
 	size_t ok = 0, got = 0;
 	long t0;
 
-	CHECK_EQ(stall_all(s, NSTALL, path, raw), NSTALL);
+	CHECK_EQ(stall_all(s, NSTALL, t), NSTALL);
 	t0 = srvt_now_ms();
 	CHECK_EQ(kill(p->pid, SIGTERM), 0);
 	for (size_t i = 0; i < NSTALL / 2; i++)
 		staller_to_tconn(&s[i], &c[i]);
 	CHECK_EQ(pump(c, NSTALL / 2, RUN_MS), 0);
-	stop_clean(p, path);
+	exited_clean(p, t->path);
 	printf("   SIGTERM with %d clients stalled: exit after %ld ms\n", NSTALL, srvt_now_ms() - t0);
 	for (size_t i = 0; i < NSTALL / 2; i++) {
 		lse_model_out m;
 
-		if (model_of(c[i].in.p, c[i].in.len, raw, &m) != 0)
+		if (model_of(c[i].in.p, c[i].in.len, t, &m) != 0)
 			abort();
 		if (c[i].done && c[i].got.len > 0 && c[i].got.len <= m.len &&
 		    memcmp(c[i].got.p, m.buf, c[i].got.len) == 0 &&
-		    (raw || at_frame_boundary(m.buf, m.len, c[i].got.len)))
+		    (t->raw || at_frame_boundary(m.buf, m.len, c[i].got.len)))
 			ok++;
 		else
 			fprintf(stderr, "  drained client %zu: got %zu bytes, model %zu, done %d\n",
@@ -629,13 +666,16 @@ static void check_sigterm_pending(srvt_proc *p, const char *path, int raw)
 static void check_mode(int raw)
 {
 	char path[256];
-	const char *framed[] = { "--socket", path, "--threads", "4", "--max-payload", "4096", NULL };
+	char limit[16];
+	const char *framed[] = { "--socket", path, "--threads", "4", "--max-payload", limit, NULL };
 	const char *rawa[] = { "--socket", path, "--threads", "4", "--raw", "--chunk", RAW_CHUNK, NULL };
+	target t = { path, raw, FRAMED_LIMIT };
 	srvt_proc p;
 	struct rlimit rl;
 	size_t n = NCONN;
 
 	snprintf(path, sizeof path, "%s/%s.sock", tmp, raw ? "raw" : "framed");
+	snprintf(limit, sizeof limit, "%u", FRAMED_LIMIT);
 	if (start(&p, raw ? "raw" : "framed", path, raw ? rawa : framed) != 0)
 		return;
 	check_socket_mode(path);
@@ -644,10 +684,10 @@ static void check_mode(int raw)
 		printf("   open-file limit %lu: %zu connections instead of %d\n",
 		       (unsigned long)rl.rlim_cur, n, NCONN);
 	}
-	check_echo(path, raw, n);
-	check_abrupt(path, raw);
-	check_echo(path, raw, 50);   /* still serving new connections */
-	check_sigterm_pending(&p, path, raw);
+	check_echo(&t, n);
+	check_abrupt(&t);
+	check_echo(&t, 50);   /* still serving new connections */
+	check_sigterm_pending(&p, &t);
 }
 
 /* ---- 3. a client that never reads ---- */
@@ -668,6 +708,7 @@ static void check_stall(int raw)
 {
 	char path[256];
 	const char *args[] = { "--socket", path, "--threads", "2", raw ? "--raw" : NULL, NULL };
+	target t = { path, raw, LSE_LIMIT_DEFAULT };
 	srvt_proc p;
 	staller s[NSTALL];
 	tconn c[NSTALL];
@@ -677,9 +718,9 @@ static void check_stall(int raw)
 	snprintf(path, sizeof path, "%s/stall-%s.sock", tmp, raw ? "raw" : "framed");
 	if (start(&p, raw ? "stall-raw" : "stall-framed", path, args) != 0)
 		return;
-	check_echo(path, raw, 20);   /* warm: every code path has run once */
+	check_echo(&t, 20);   /* warm: every code path has run once */
 	base = rss_peak(p.pid, 3);
-	CHECK_EQ(stall_all(s, NSTALL, path, raw), NSTALL);
+	CHECK_EQ(stall_all(s, NSTALL, &t), NSTALL);
 	peak = rss_peak(p.pid, 5);
 	for (size_t i = 0; i < NSTALL; i++) {
 		CHECK(s[i].sent.len < STALL_CAP);
@@ -695,7 +736,7 @@ static void check_stall(int raw)
 		staller_to_tconn(&s[i], &c[i]);
 	if (CHECK_EQ(pump(c, NSTALL, RUN_MS), 0)) {
 		for (size_t i = 0; i < NSTALL; i++)
-			bad += !tconn_matches(&c[i], i, raw);
+			bad += !tconn_matches(&c[i], i, &t);
 		CHECK_EQ(bad, 0);
 	}
 	for (size_t i = 0; i < NSTALL; i++) {
@@ -733,6 +774,7 @@ static void check_stale(void)
 {
 	char dir[200], path[256];
 	const char *args[] = { "--socket", path, "--threads", "2", NULL };
+	target t = { path, 0, LSE_LIMIT_DEFAULT };
 	struct stat st;
 	srvt_proc p;
 
@@ -743,7 +785,7 @@ static void check_stale(void)
 	if (start(&p, "stale", path, args) != 0)
 		return;
 	check_socket_mode(path);
-	check_echo(path, 0, 20);
+	check_echo(&t, 20);
 	stop_clean(&p, path);
 }
 
@@ -775,6 +817,7 @@ static void check_live(void)
 	char path[256];
 	const char *args[] = { "--socket", path, "--threads", "2", NULL };
 	const char *args2[] = { "--socket", path, "--raw", NULL };
+	target t = { path, 0, LSE_LIMIT_DEFAULT };
 	struct stat before, after;
 	srvt_proc p;
 
@@ -784,7 +827,7 @@ static void check_live(void)
 	CHECK_EQ(lstat(path, &before), 0);
 	expect_refusal("second-server", args2, "already listening", path);
 	CHECK(lstat(path, &after) == 0 && after.st_ino == before.st_ino);
-	check_echo(path, 0, 20);   /* the first one is unharmed */
+	check_echo(&t, 20);   /* the first one is unharmed */
 	stop_clean(&p, path);
 }
 
@@ -796,13 +839,24 @@ static void file_put(const char *path, const char *text)
 		abort();
 }
 
+static int file_is(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	char buf[64] = "";
+	int ok = f && fgets(buf, sizeof buf, f) && strcmp(buf, text) == 0;
+
+	if (f)
+		fclose(f);
+	return ok;
+}
+
 static void check_unsafe(void)
 {
-	char dir[200], path[256], target[256];
+	char dir[200], path[256], dest[256];
 	const char *args[] = { "--socket", path, NULL };
+	target t = { path, 0, LSE_LIMIT_DEFAULT };
 	struct stat st;
 	srvt_proc p;
-	char *text;
 
 	subdir(dir, sizeof dir, "open", 0777);
 	snprintf(path, sizeof path, "%s/s.sock", dir);
@@ -817,35 +871,27 @@ static void check_unsafe(void)
 	snprintf(path, sizeof path, "%s/s.sock", dir);
 	if (start(&p, "dir-sticky", path, args) == 0) {
 		check_socket_mode(path);
-		check_echo(path, 0, 5);
+		check_echo(&t, 5);
 		stop_clean(&p, path);
 	}
 
 	subdir(dir, sizeof dir, "link", 0700);
 	snprintf(path, sizeof path, "%s/s.sock", dir);
-	snprintf(target, sizeof target, "%s/target.sock", dir);
-	CHECK_EQ(symlink(target, path), 0);
+	snprintf(dest, sizeof dest, "%s/target.sock", dir);
+	CHECK_EQ(symlink(dest, path), 0);
 	expect_refusal("symlink-dangling", args, path, "symbolic link");
-	CHECK(lstat(target, &st) != 0);   /* nothing created through it */
-	CHECK_EQ(make_stale(target), 0);
+	CHECK(lstat(dest, &st) != 0);   /* nothing created through it */
+	CHECK_EQ(make_stale(dest), 0);
 	expect_refusal("symlink-to-socket", args, path, "symbolic link");
 	CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
-	CHECK(lstat(target, &st) == 0 && S_ISSOCK(st.st_mode));
+	CHECK(lstat(dest, &st) == 0 && S_ISSOCK(st.st_mode));
 
 	subdir(dir, sizeof dir, "file", 0700);
 	snprintf(path, sizeof path, "%s/s.sock", dir);
 	file_put(path, "keep me\n");
 	expect_refusal("regular-file", args, path, "not a socket");
-	text = NULL;
-	if (CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode))) {
-		FILE *f = fopen(path, "r");
-		char buf[32] = "";
-		if (f && fgets(buf, sizeof buf, f))
-			text = buf;
-		CHECK(text && strcmp(text, "keep me\n") == 0);
-		if (f)
-			fclose(f);
-	}
+	CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
+	CHECK(file_is(path, "keep me\n"));
 
 	if (geteuid() != 0) {
 		printf("   not root: the other-owner directory check is skipped\n");
@@ -975,6 +1021,7 @@ static void check_abstract(void)
 	char name[64], name2[64];
 	const char *args[] = { "--socket", name, "--threads", "2", NULL };
 	const char *args2[] = { "--socket", name2, "--any-uid", NULL };
+	target t = { name, 0, LSE_LIMIT_DEFAULT };
 	struct stat st;
 	srvt_proc p, q;
 	char *log;
@@ -983,24 +1030,84 @@ static void check_abstract(void)
 	snprintf(name2, sizeof name2, "@lsecho-test-%d-any", (int)getpid());
 	if (start(&p, "abstract", name, args) != 0)
 		return;
-	check_echo(name, 0, 50);
-	CHECK(lstat(name, &st) != 0);   /* no file, in our cwd or anywhere */
+	check_echo(&t, 50);
+	CHECK(lstat(name, &st) != 0);   /* no file by that name in its cwd */
 	expect_refusal("abstract-second", args, "already in use", NULL);
-	check_echo(name, 0, 5);
+	check_echo(&t, 5);
 	if (geteuid() == 0) {
-		CHECK_EQ(run_probe(name), 10);
+		int ok = CHECK_EQ(run_probe(name), 10);
+
 		log = srvt_stderr(&p);
-		CHECK(strstr(log, "refused a peer: uid 65534") != NULL);
+		ok &= CHECK(strstr(log, "refused a peer: uid 65534") != NULL);
 		free(log);
-		if (start(&q, "abstract-any-uid", name2, args2) == 0) {
-			CHECK_EQ(run_probe(name2), 11);
+		if ((ok &= start(&q, "abstract-any-uid", name2, args2) == 0)) {
+			ok &= CHECK_EQ(run_probe(name2), 11);
 			stop_clean(&q, name2);
 		}
-		printf("   a uid-65534 peer: refused by default, served with --any-uid\n");
+		if (ok)
+			printf("   a uid-65534 peer: refused (and logged) by default, served with --any-uid\n");
 	} else {
 		printf("   not root: the peer-credential check is skipped\n");
 	}
 	stop_clean(&p, name);
+}
+
+/* ---- 8b. signals at the edges of the server's life ---- */
+
+/* SIGTERM the moment the socket accepts: from then on the server must
+ * handle it (exit 0, file removed), not die of it and leave the file. */
+static void check_signal_at_start(void)
+{
+	char path[256];
+	const char *args[] = { "--socket", path, "--threads", "1", NULL };
+	srvt_proc p;
+
+	snprintf(path, sizeof path, "%s/early.sock", tmp);
+	for (int i = 0; i < 20; i++) {
+		if (!CHECK_EQ(srvt_spawn(&p, tmp, "early", server_bin, args), 0))
+			return;
+		if (!CHECK_EQ(srvt_wait_ready(&p, path, READY_MS), 0)) {
+			srvt_kill(&p);
+			return;
+		}
+		if (!stop_clean(&p, path)) {
+			fprintf(stderr, "  SIGTERM as soon as %s accepted, round %d\n", path, i);
+			unlink(path);
+			return;
+		}
+	}
+	printf("   SIGTERM as soon as the socket accepts: exit 0, file removed (20 rounds)\n");
+}
+
+/* SIGTERM over and over until it exits: the signals after the first must
+ * be harmless, even one that lands while the server frees itself. */
+static void check_signal_storm(void)
+{
+	char path[256];
+	const char *args[] = { "--socket", path, "--threads", "2", NULL };
+	target t = { path, 0, LSE_LIMIT_DEFAULT };
+	srvt_proc p;
+	long sent = 0;
+
+	snprintf(path, sizeof path, "%s/storm.sock", tmp);
+	for (int i = 0; i < 10; i++) {
+		if (start(&p, "storm", path, args) != 0)
+			return;
+		check_echo(&t, 1);   /* answered: the handlers are in place */
+		for (long end = srvt_now_ms() + STOP_MS; !srvt_poll(&p) && srvt_now_ms() < end; sent++)
+			kill(p.pid, SIGTERM);   /* ours until reaped: no pid reuse */
+		if (!exited_clean(&p, path)) {
+			fprintf(stderr, "  repeated SIGTERM, round %d\n", i);
+			return;
+		}
+	}
+	printf("   %ld SIGTERMs over 10 shutdowns: exit 0 every time\n", sent);
+}
+
+static void check_signals(void)
+{
+	check_signal_at_start();
+	check_signal_storm();
 }
 
 /* ---- main ---- */
@@ -1053,12 +1160,70 @@ static int setup(void)
 	return 0;
 }
 
+static void check_framed(void)
+{
+	check_mode(0);
+}
+
+static void check_raw(void)
+{
+	check_mode(1);
+}
+
+static void check_stalls(void)
+{
+	section("3. clients that never read: framed");
+	check_stall(0);
+	section("3. clients that never read: raw");
+	check_stall(1);
+}
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+	int by_default;
+	const char *what;
+} sections[] = {
+	{ "cli", check_cli, 1, "9. command line" },
+	{ "framed", check_framed, 1, "1, 2, 7, 8. framed: 1000 connections, disconnects, mode, SIGTERM" },
+	{ "raw", check_raw, 1, "1, 2, 7, 8. raw: 1000 connections, disconnects, mode, SIGTERM" },
+	{ "stall", check_stalls, 1, NULL },
+	{ "stale", check_stale, 1, "4. stale socket file" },
+	{ "live", check_live, 1, "5. a live server at the path" },
+	{ "unsafe", check_unsafe, 1, "6. unsafe directories and paths" },
+	{ "abstract", check_abstract, 1, "10. abstract socket and peer credentials" },
+	{ "signals", check_signals, 0, "8b. SIGTERM at start-up, and SIGTERM repeated" },
+};
+#define NSECTIONS (sizeof sections / sizeof *sections)
+
+/* The sections named in argv, or every default one. Returns -1 on an
+ * unknown name. */
+static int pick(int argc, char **argv, int *on)
+{
+	for (size_t k = 0; k < NSECTIONS; k++)
+		on[k] = argc == 0 && sections[k].by_default;
+	for (int i = 0; i < argc; i++) {
+		size_t k = 0;
+		while (k < NSECTIONS && strcmp(argv[i], sections[k].name) != 0)
+			k++;
+		if (k == NSECTIONS)
+			return -1;
+		on[k] = 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long t0 = srvt_now_ms();
+	int on[NSECTIONS];
 
-	if (argc != 2 || access(argv[1], X_OK) != 0) {
-		fprintf(stderr, "usage: test_server PATH-TO-lsecho-server\n");
+	if (argc < 2 || access(argv[1], X_OK) != 0 || pick(argc - 2, argv + 2, on) != 0) {
+		fprintf(stderr, "usage: test_server PATH-TO-lsecho-server [SECTION...]\n"
+			"sections (default: all but signals):");
+		for (size_t k = 0; k < NSECTIONS; k++)
+			fprintf(stderr, " %s", sections[k].name);
+		fputc('\n', stderr);
 		return 2;
 	}
 	/* Absolute: the test runs from its private directory. */
@@ -1066,24 +1231,13 @@ int main(int argc, char **argv)
 	if (server_bin == NULL || setup() != 0)
 		return 1;
 	printf("server %s, directory %s\n", server_bin, tmp);
-	section("9. command line");
-	check_cli();
-	section("1, 2, 7, 8. framed: concurrency, abrupt disconnects, socket mode, SIGTERM");
-	check_mode(0);
-	section("1, 2, 7, 8. raw: concurrency, abrupt disconnects, socket mode, SIGTERM");
-	check_mode(1);
-	section("3. clients that never read: framed");
-	check_stall(0);
-	section("3. clients that never read: raw");
-	check_stall(1);
-	section("4. stale socket file");
-	check_stale();
-	section("5. a live server at the path");
-	check_live();
-	section("6. unsafe directories and paths");
-	check_unsafe();
-	section("10. abstract socket and peer credentials");
-	check_abstract();
+	for (size_t k = 0; k < NSECTIONS; k++) {
+		if (!on[k])
+			continue;
+		if (sections[k].what)
+			section(sections[k].what);
+		sections[k].run();
+	}
 	printf("%ld ms\n", srvt_now_ms() - t0);
 	free((char *)server_bin);
 	return lse_t_report();
