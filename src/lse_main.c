@@ -39,6 +39,104 @@ static void *stopper_main(void *arg)
 	return NULL;
 }
 
+/* A decimal in [lo, hi], nothing else. */
+static int parse_num(const char *flag, const char *v, unsigned long lo,
+		     unsigned long hi, unsigned long *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	if (v == NULL || v[0] < '0' || v[0] > '9') {
+		fprintf(stderr, "lsecho-server: %s needs a number from %lu to %lu\n", flag, lo, hi);
+		return -1;
+	}
+	n = strtoul(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < lo || n > hi) {
+		fprintf(stderr, "lsecho-server: %s %s: want a number from %lu to %lu\n", flag, v, lo, hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* Returns 0 to run, 1 to exit 0 (help, version), -1 to exit 2. */
+static int parse_args(int argc, char **argv, lse_server_opts *o)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		char flag[32];
+		const char *v;
+		unsigned long n;
+		size_t fl = eq ? (size_t)(eq - a) : strlen(a);
+
+		if (fl >= sizeof flag) {
+			fprintf(stderr, "lsecho-server: unknown option %s\n%s", a, usage);
+			return -1;
+		}
+		memcpy(flag, a, fl);
+		flag[fl] = '\0';
+		if (!strcmp(flag, "--help") || !strcmp(flag, "-h")) {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (!strcmp(flag, "--version")) {
+			puts("lsecho-server " VERSION);
+			return 1;
+		}
+		if (!strcmp(flag, "--raw") || !strcmp(flag, "--any-uid")) {
+			if (eq) {
+				fprintf(stderr, "lsecho-server: %s takes no value\n", flag);
+				return -1;
+			}
+			if (flag[2] == 'r')
+				o->mode = LSE_MODE_RAW;
+			else
+				o->any_uid = 1;
+			continue;
+		}
+		if (strcmp(flag, "--socket") && strcmp(flag, "--max-payload") &&
+		    strcmp(flag, "--chunk") && strcmp(flag, "--threads")) {
+			fprintf(stderr, "lsecho-server: unknown option %s\n%s", a, usage);
+			return -1;
+		}
+		v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+		if (v == NULL) {
+			fprintf(stderr, "lsecho-server: %s needs a value\n", flag);
+			return -1;
+		}
+		if (!strcmp(flag, "--socket")) {
+			if (v[0] == '\0') {
+				fprintf(stderr, "lsecho-server: --socket needs a non-empty path\n");
+				return -1;
+			}
+			o->socket_path = v;
+		} else if (!strcmp(flag, "--threads")) {
+			if (parse_num(flag, v, 1, 1024, &n) != 0)
+				return -1;
+			o->threads = (int)n;
+		} else {
+			if (parse_num(flag, v, 1, LSE_LIMIT_MAX, &n) != 0)
+				return -1;
+			if (flag[2] == 'm')
+				o->max_payload = (uint32_t)n;
+			else
+				o->chunk = (uint32_t)n;
+		}
+	}
+	return 0;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	lse_server_opts o = { 0 };
