@@ -1,6 +1,7 @@
 # lsecho: the user-facing verbs, over CMake (flags live in ci/build.sh).
 #   make                 release build into build/
-#   make test            ASan+UBSan (clang) and gcc builds; every test and corpus replay in both
+#   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both;
+#                        the dictionaries through libFuzzer; the server tests under TSan
 #   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
 #   make fuzz-bench      exec/s of every target beside an empty target
@@ -27,6 +28,8 @@ test:
 	cd build/gcc && ctest --output-on-failure -j2
 	ci/build.sh fuzz fuzz_empty
 	for d in dict/*.dict; do ci/check-dict.sh build/fuzz/harness/fuzz_empty $$d || exit 1; done
+	ci/build.sh tsan lsecho-server test_server
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_server' --output-on-failure
 
 fuzz:
 	@ci/deps.sh fuzz
