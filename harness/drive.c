@@ -23,6 +23,7 @@ typedef struct run {
 	uint8_t *out;         /* everything sent; out_len <= out_cap */
 	size_t out_len, out_cap;
 	int closed;
+	int direct;           /* raw: feed through recv_buf/recv_ack */
 } run;
 
 void lse_oracle_fail(const char *msg, const char *cond, const char *file, int line)
@@ -43,6 +44,30 @@ static size_t documented_bound(const run *r)
 	return LSE_SESS_FRAMED_BOUND(lse_sess_negotiated(r->s));
 }
 
+/* Raw, zero copy: copies what recv_buf has room for, acks it. */
+static int offer_direct(run *r, size_t at, size_t n)
+{
+	size_t len;
+	uint8_t *p = lse_sess_recv_buf(r->s, &len);
+
+	if (p == NULL) {
+		LSE_ORACLE(len == 0, "recv_buf: NULL with a length");
+		LSE_ORACLE(!(lse_sess_want(r->s) & LSE_WANT_READ) || lse_sess_error(r->s) == LSE_E_NOMEM,
+			   "recv_buf refused a reading session");
+		return 0;
+	}
+	LSE_ORACLE(len <= lse_sess_bound(r->s) - lse_sess_buffered(r->s),
+		   "recv_buf offers more than the bound allows");
+	LSE_ORACLE((len > 0) == ((lse_sess_want(r->s) & LSE_WANT_READ) != 0),
+		   "recv_buf has room exactly when the session wants to read");
+	LSE_ORACLE(lse_sess_recv_ack(r->s, len + 1) == LSE_E_INVAL, "recv_ack past the buffer accepted");
+	n = n < len ? n : len;
+	memcpy(p, r->f->p + at, n);
+	LSE_ORACLE(lse_sess_recv_ack(r->s, n) == LSE_OK, "recv_ack refused");
+	LSE_ORACLE(at + n == lse_sess_consumed(r->s), "recv_ack count disagrees with consumed");
+	return n > 0;
+}
+
 /* Offers every taken, unconsumed stream byte. Returns 1 if any was taken. */
 static int offer(run *r)
 {
@@ -53,6 +78,8 @@ static int offer(run *r)
 
 	if (n == 0)
 		return 0;
+	if (r->direct)
+		return offer_direct(r, at, n);
 	got = lse_sess_recv(r->s, r->f->p + at, n);
 	if (got < 0) {
 		LSE_ORACLE(got == lse_sess_error(r->s), "recv error is not the sticky error");
@@ -164,7 +191,7 @@ static void compare(run *r, int eof, uint32_t limit)
 int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 {
 	lse_sess_config cfg = { d->mode, lse_drive_limit(flags), chunk };
-	run r = { d, f, NULL, 0, chunk, NULL, 0, 0, 0 };
+	run r = { d, f, NULL, 0, chunk, NULL, 0, 0, 0, d->mode == LSE_MODE_RAW && (flags & 0x40) };
 	void *storage = NULL;
 	int eof, err, rc;
 

@@ -211,6 +211,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_strerror((int)(int8_t)lse_fdp_u8(&f));
 			break;
 		default:
+			if (cfg.mode == LSE_MODE_FRAMED)
+				LSE_ORACLE(lse_sess_recv_buf(s, &n) == NULL && n == 0 &&
+					   lse_sess_recv_ack(s, 0) == LSE_E_INVAL, "recv_buf in framed mode");
+			LSE_ORACLE(lse_sess_recv_buf(s, NULL) == NULL && lse_sess_recv_buf(NULL, &n) == NULL,
+				   "recv_buf(NULL)");
 			LSE_ORACLE(lse_sess_buffered(s) <= lse_sess_bound(s), "bound");
 			LSE_ORACLE(lse_sess_error(s) == before, "a query changed the error");
 			break;

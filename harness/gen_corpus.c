@@ -726,6 +726,29 @@ static void gen_raw_small(void)
 
 /* Chunks around the framed bound 276, fed past the chunk, then drained
  * partly and fed again. */
+#define DIRECT 0x40u   /* fuzz_raw flags bit 6: recv_buf/recv_ack */
+
+static void gen_raw_direct(void)
+{
+	seed s;
+
+	seed_raw(&s, DIRECT, 65536);             /* zero copy, the ring grows */
+	seed_payload(&s, 1500);
+	seed_op_feed_big(&s, 1);
+	seed_op_drain(&s, 1000);
+	seed_op_end(&s, END_EOF);
+	seed_write(&s, "direct_grow_halfclose");
+
+	seed_raw(&s, DIRECT, 7);                 /* zero copy, wrapping a 7-byte ring */
+	seed_payload(&s, 40);
+	seed_op_feed(&s, 5);
+	seed_op_drain(&s, 3);
+	seed_op_feed(&s, 9);
+	seed_op_drain(&s, 2);
+	seed_op_end(&s, END_OPEN);
+	seed_write(&s, "direct_chunk7_wrap");
+}
+
 static void gen_raw_bound(void)
 {
 	static const struct {
@@ -1267,6 +1290,7 @@ int main(int argc, char **argv)
 	gen_session_splits();
 	gen_session_backpressure();
 	gen_raw_small();
+	gen_raw_direct();
 	gen_raw_bound();
 	gen_raw_big();
 	gen_storage();

@@ -132,11 +132,16 @@ static int conn_flush(lse_conn *c, const lse_io *io)
 static int conn_fill(lse_conn *c, const lse_io *io, uint8_t *scratch, size_t len)
 {
 	size_t room = lse_sess_recv_room(c->sess);
+	size_t direct;
+	/* Raw echo reads straight into the session's ring: no copy. */
+	uint8_t *dst = lse_sess_recv_buf(c->sess, &direct);
 	ptrdiff_t n;
 
-	len = room < len ? room : len;
+	if (dst == NULL && lse_sess_error(c->sess) == LSE_E_NOMEM)
+		return -1;
+	len = dst ? direct : room < len ? room : len;
 	do
-		n = io->read(io->ctx, c->fd, scratch, len);
+		n = io->read(io->ctx, c->fd, dst ? dst : scratch, len);
 	while (n == LSE_IO_INTR);
 	if (n == 0) {
 		lse_sess_eof(c->sess);
@@ -144,6 +149,8 @@ static int conn_fill(lse_conn *c, const lse_io *io, uint8_t *scratch, size_t len
 	}
 	if (n < 0 || (size_t)n > len)
 		return n == LSE_IO_AGAIN ? 0 : -1;
+	if (dst)
+		return lse_sess_recv_ack(c->sess, (size_t)n) == LSE_OK ? 1 : -1;
 	/* Within room the session takes every byte unless it stops reading
 	 * (BYE, ERROR), and then the rest is meant to be dropped. */
 	return lse_sess_recv(c->sess, scratch, (size_t)n) == LSE_E_NOMEM ? -1 : 1;

@@ -31,6 +31,7 @@ struct lse_sess {
 	uint32_t remaining;    /* READ_PAYLOAD: payload bytes still to echo */
 	unsigned got;          /* bytes in hdr[] or hello[]: < their size */
 	uint64_t consumed;     /* input bytes taken since creation */
+	int filled;            /* raw: the last recv_ack took all it was offered */
 	uint8_t hdr[LSE_HDR_LEN];
 	uint8_t hello[LSE_HELLO_LEN];
 	/* Output ring. Positions are byte counts since the ring was last empty:
@@ -396,6 +397,42 @@ ptrdiff_t lse_sess_recv(lse_sess *s, const uint8_t *in, size_t len)
 	out_commit(s);
 	s->consumed += n;
 	return (ptrdiff_t)n;
+}
+
+uint8_t *lse_sess_recv_buf(lse_sess *s, size_t *len)
+{
+	size_t at, n;
+
+	if (len != NULL)
+		*len = 0;
+	if (s == NULL || len == NULL || s->st != READ_RAW)
+		return NULL;
+	/* A read that filled all the space offered had more behind it: offer
+	 * twice as much (up to the bound) next time. */
+	if (s->filled && out_reserve(s, out_free(s) + 1) != LSE_OK)
+		return NULL;
+	s->filled = 0;
+	at = (size_t)(s->wr % s->cap);
+	n = out_free(s) < s->cap - at ? out_free(s) : s->cap - at;
+	*len = n;
+	return s->buf + at;
+}
+
+int lse_sess_recv_ack(lse_sess *s, size_t n)
+{
+	size_t at, avail;
+
+	if (s == NULL || s->st != READ_RAW)
+		return LSE_E_INVAL;
+	at = (size_t)(s->wr % s->cap);
+	avail = out_free(s) < s->cap - at ? out_free(s) : s->cap - at;
+	if (n > avail)
+		return LSE_E_INVAL;
+	s->filled = n == avail && n > 0;
+	s->wr += n;
+	out_commit(s);
+	s->consumed += n;
+	return LSE_OK;
 }
 
 size_t lse_sess_recv_room(const lse_sess *s)

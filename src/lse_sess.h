@@ -95,6 +95,19 @@ ptrdiff_t lse_sess_recv(lse_sess *s, const uint8_t *in, size_t len);
  * socket means no byte ever has to be kept aside. */
 size_t lse_sess_recv_room(const lse_sess *s);
 
+/* Raw mode, zero copy: points at free space in the output ring and sets
+ * *len (> 0 while lse_sess_want() has LSE_WANT_READ) so the caller can
+ * read(2) straight into it; lse_sess_recv_ack() then echoes the n bytes
+ * read. The space is valid until the next call on this session. Returns
+ * NULL and *len = 0 in framed mode (use lse_sess_recv()), when not
+ * reading, or if growing the buffer failed (then LSE_E_NOMEM is sticky). */
+uint8_t *lse_sess_recv_buf(lse_sess *s, size_t *len);
+
+/* Takes n bytes written at lse_sess_recv_buf(). Returns LSE_OK, or
+ * LSE_E_INVAL if n exceeds what recv_buf offered or the session is not a
+ * reading raw session. */
+int lse_sess_recv_ack(lse_sess *s, size_t n);
+
 /* The peer half-closed: drop any partial frame, finish sending what is owed,
  * then close. Idempotent. */
 void lse_sess_eof(lse_sess *s);
