@@ -1,33 +1,17 @@
 /* lse_conn: connection table and per-connection I/O (contract in lse_conn.h). */
 #include "lse_conn.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-static void *std_alloc(void *ud, size_t size)
-{
-	(void)ud;
-	return malloc(size);
-}
-
-static void std_free(void *ud, void *ptr, size_t size)
-{
-	(void)ud;
-	(void)size;
-	free(ptr);
-}
 
 int lse_conntab_init(lse_conntab *t, const lse_sess_config *cfg, const lse_mem *mem)
 {
-	static const lse_mem std = { std_alloc, std_free, NULL };
-
 	if (t == NULL || lse_sess_footprint(cfg) == 0)
 		return LSE_E_INVAL;
 	if (mem != NULL && (mem->alloc == NULL || mem->free == NULL))
 		return LSE_E_INVAL;
 	memset(t, 0, sizeof *t);
 	t->cfg = *cfg;
-	t->mem = mem ? *mem : std;
+	t->mem = mem ? *mem : *lse_mem_default();
 	return LSE_OK;
 }
 

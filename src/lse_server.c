@@ -57,11 +57,9 @@ static void logf_(const char *fmt, ...)
 
 /* ---- the socket calls behind lse_io ---- */
 
-static ptrdiff_t sys_read(void *ctx, int fd, uint8_t *buf, size_t len)
+/* A byte count, or errno mapped: every hard error closes the connection. */
+static ptrdiff_t io_result(ssize_t n)
 {
-	ssize_t n = read(fd, buf, len);
-
-	(void)ctx;
 	if (n >= 0)
 		return n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -69,17 +67,17 @@ static ptrdiff_t sys_read(void *ctx, int fd, uint8_t *buf, size_t len)
 	return errno == EINTR ? LSE_IO_INTR : LSE_IO_BROKEN;
 }
 
+static ptrdiff_t sys_read(void *ctx, int fd, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	return io_result(read(fd, buf, len));
+}
+
 static ptrdiff_t sys_write(void *ctx, int fd, const uint8_t *buf, size_t len)
 {
-	/* MSG_NOSIGNAL: a vanished peer is EPIPE here, never SIGPIPE. */
-	ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
 	(void)ctx;
-	if (n >= 0)
-		return n;
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		return LSE_IO_AGAIN;
-	return errno == EINTR ? LSE_IO_INTR : LSE_IO_BROKEN;
+	/* MSG_NOSIGNAL: a vanished peer is EPIPE here, never SIGPIPE. */
+	return io_result(send(fd, buf, len, MSG_NOSIGNAL));
 }
 
 static const lse_io sys_io = { sys_read, sys_write, NULL };
@@ -266,16 +264,6 @@ static void *worker_main(void *arg)
 
 /* ---- life cycle ---- */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int worker_init(worker *w, lse_server *srv)
 {
 	struct epoll_event e = { .events = EPOLLIN, .data.fd = srv->stop_fd };
@@ -300,10 +288,10 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 
 	*out = NULL;
 	if (opts->threads < 0 || opts->threads > 1024)
-		return fail(err, errlen, "threads must be 1..1024, not %d", opts->threads);
+		return lse_errf(err, errlen, "threads must be 1..1024, not %d", opts->threads);
 	s = calloc(1, sizeof *s);
 	if (s == NULL)
-		return fail(err, errlen, "out of memory");
+		return lse_errf(err, errlen, "out of memory");
 	s->o = *opts;
 	s->sock.fd = s->stop_fd = -1;
 	s->cfg.mode = opts->mode;
@@ -311,7 +299,7 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 	s->cfg.chunk = opts->chunk;
 	if (lse_sess_footprint(&s->cfg) == 0) {
 		free(s);
-		return fail(err, errlen, "bad settings: max payload and chunk must be 1..%u",
+		return lse_errf(err, errlen, "bad settings: max payload and chunk must be 1..%u",
 			    LSE_LIMIT_MAX);
 	}
 	s->nworkers = opts->threads ? opts->threads : (cores > 0 ? (int)cores : 1);
@@ -324,14 +312,14 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 		snprintf(path, sizeof path, "%s", opts->socket_path);
 		if (strlen(opts->socket_path) >= sizeof path) {
 			free(s);
-			return fail(err, errlen, "socket path is %zu bytes; the limit is %zu",
+			return lse_errf(err, errlen, "socket path is %zu bytes; the limit is %zu",
 				    strlen(opts->socket_path), sizeof path - 1);
 		}
 	}
 	s->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	s->w = calloc((size_t)s->nworkers, sizeof *s->w);
 	if (s->stop_fd < 0 || s->w == NULL) {
-		fail(err, errlen, "cannot set up: %s", strerror(errno));
+		lse_errf(err, errlen, "cannot set up: %s", strerror(errno));
 		goto out;
 	}
 	for (int i = 0; i < s->nworkers; i++)
@@ -340,7 +328,7 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 		goto out;
 	for (int i = 0; i < s->nworkers; i++) {
 		if (worker_init(&s->w[i], s) != 0) {
-			fail(err, errlen, "cannot set up event loop: %s", strerror(errno));
+			lse_errf(err, errlen, "cannot set up event loop: %s", strerror(errno));
 			goto out;
 		}
 	}

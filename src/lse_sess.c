@@ -158,9 +158,15 @@ static void sess_setup(lse_sess *s, const lse_sess_config *r)
 	s->cap = s->bound < SMALL_CAP ? s->bound : SMALL_CAP;
 }
 
-int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem)
+const lse_mem *lse_mem_default(void)
 {
 	static const lse_mem std = { std_alloc, std_free, NULL };
+
+	return &std;
+}
+
+int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem)
+{
 	lse_sess_config r;
 	lse_sess *s;
 
@@ -170,7 +176,7 @@ int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem)
 	if (config_resolve(cfg, &r) != LSE_OK)
 		return LSE_E_INVAL;
 	if (mem == NULL)
-		mem = &std;
+		mem = lse_mem_default();
 	if (mem->alloc == NULL || mem->free == NULL)
 		return LSE_E_INVAL;
 	s = mem->alloc(mem->ud, sizeof *s);

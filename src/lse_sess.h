@@ -51,6 +51,9 @@ typedef struct lse_mem {
 	void *ud;
 } lse_mem;
 
+/* malloc/free as an lse_mem: what a NULL lse_mem means. */
+const lse_mem *lse_mem_default(void);
+
 /* lse_sess_want() flags. */
 #define LSE_WANT_READ 1u   /* lse_sess_recv() would consume input now */
 #define LSE_WANT_WRITE 2u  /* lse_sess_send_buf() has bytes */

@@ -14,7 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int lse_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -31,14 +31,14 @@ static int dir_safe(const char *dir, char *err, size_t errlen)
 	struct stat st;
 
 	if (stat(dir, &st) != 0)
-		return fail(err, errlen, "directory %s: %s", dir, strerror(errno));
+		return lse_errf(err, errlen, "directory %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return fail(err, errlen, "%s is not a directory", dir);
+		return lse_errf(err, errlen, "%s is not a directory", dir);
 	if (st.st_uid != getuid() && st.st_uid != 0)
-		return fail(err, errlen, "refusing directory %s: owned by uid %u, not by you (uid %u) or root",
+		return lse_errf(err, errlen, "refusing directory %s: owned by uid %u, not by you (uid %u) or root",
 			    dir, (unsigned)st.st_uid, (unsigned)getuid());
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
-		return fail(err, errlen, "refusing directory %s: writable by other users without the sticky bit (mode %04o)",
+		return lse_errf(err, errlen, "refusing directory %s: writable by other users without the sticky bit (mode %04o)",
 			    dir, (unsigned)(st.st_mode & 07777));
 	return 0;
 }
@@ -49,11 +49,11 @@ static int private_dir(const char *dir, char *err, size_t errlen)
 	struct stat st;
 
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return fail(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return lse_errf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
 	if (lstat(dir, &st) != 0)
-		return fail(err, errlen, "%s: %s", dir, strerror(errno));
+		return lse_errf(err, errlen, "%s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 077))
-		return fail(err, errlen, "refusing %s: not a private directory of yours (want mode 0700, uid %u)",
+		return lse_errf(err, errlen, "refusing %s: not a private directory of yours (want mode 0700, uid %u)",
 			    dir, (unsigned)getuid());
 	return 0;
 }
@@ -70,7 +70,7 @@ int lse_sock_default_path(char *out, size_t outlen, char *err, size_t errlen)
 	if (private_dir(dir, err, errlen) != 0)
 		return -1;
 	if ((size_t)snprintf(out, outlen, "%s/lsecho.sock", dir) >= outlen)
-		return fail(err, errlen, "default socket path under %s is too long", dir);
+		return lse_errf(err, errlen, "default socket path under %s is too long", dir);
 	return 0;
 }
 
@@ -82,9 +82,9 @@ static int make_addr(struct sockaddr_un *a, socklen_t *alen, const char *path,
 	memset(a, 0, sizeof *a);
 	a->sun_family = AF_UNIX;
 	if (n == 0 || (path[0] == '@' && n == 1))
-		return fail(err, errlen, "empty socket path");
+		return lse_errf(err, errlen, "empty socket path");
 	if (n >= sizeof a->sun_path)
-		return fail(err, errlen, "socket path is %zu bytes; the limit is %zu", n,
+		return lse_errf(err, errlen, "socket path is %zu bytes; the limit is %zu", n,
 			    sizeof a->sun_path - 1);
 	if (path[0] == '@') {   /* abstract: a leading NUL, no file */
 		memcpy(a->sun_path + 1, path + 1, n - 1);
@@ -104,22 +104,22 @@ static int clear_path(const char *path, const struct sockaddr_un *a, socklen_t a
 	int fd, rc;
 
 	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errno == ENOENT ? 0 : lse_errf(err, errlen, "%s: %s", path, strerror(errno));
 	if (S_ISLNK(st.st_mode))
-		return fail(err, errlen, "refusing %s: it is a symbolic link", path);
+		return lse_errf(err, errlen, "refusing %s: it is a symbolic link", path);
 	if (!S_ISSOCK(st.st_mode))
-		return fail(err, errlen, "refusing %s: it exists and is not a socket", path);
+		return lse_errf(err, errlen, "refusing %s: it exists and is not a socket", path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, errlen, "socket: %s", strerror(errno));
+		return lse_errf(err, errlen, "socket: %s", strerror(errno));
 	rc = connect(fd, (const struct sockaddr *)a, alen);
 	close(fd);
 	if (rc == 0)
-		return fail(err, errlen, "a server is already listening on %s; leaving it alone", path);
+		return lse_errf(err, errlen, "a server is already listening on %s; leaving it alone", path);
 	if (errno != ECONNREFUSED)
-		return fail(err, errlen, "cannot tell whether %s is in use: %s", path, strerror(errno));
+		return lse_errf(err, errlen, "cannot tell whether %s is in use: %s", path, strerror(errno));
 	if (unlink(path) != 0)
-		return fail(err, errlen, "cannot remove stale socket %s: %s", path, strerror(errno));
+		return lse_errf(err, errlen, "cannot remove stale socket %s: %s", path, strerror(errno));
 	return 1;
 }
 
@@ -138,9 +138,9 @@ static int bind_file(lse_sock *s, const struct sockaddr_un *a, socklen_t alen,
 		return -1;
 	}
 	if (lstat(s->path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
-		return fail(err, errlen, "%s changed under us after bind", s->path) - 1;
+		return lse_errf(err, errlen, "%s changed under us after bind", s->path) - 1;
 	if ((st.st_mode & 0777) != 0600 && chmod(s->path, 0600) != 0)
-		return fail(err, errlen, "chmod 0600 %s: %s", s->path, strerror(errno)) - 1;
+		return lse_errf(err, errlen, "chmod 0600 %s: %s", s->path, strerror(errno)) - 1;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	return 0;
@@ -166,7 +166,7 @@ int lse_sock_listen(lse_sock *s, const char *path, char *err, size_t errlen)
 	}
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
-		return fail(err, errlen, "socket: %s", strerror(errno));
+		return lse_errf(err, errlen, "socket: %s", strerror(errno));
 	/* A file in the way is judged, and a stale one removed, only once. */
 	for (int attempt = 0;; attempt++) {
 		rc = s->abstract ? bind(s->fd, (struct sockaddr *)&a, alen)
@@ -181,13 +181,13 @@ int lse_sock_listen(lse_sock *s, const char *path, char *err, size_t errlen)
 			continue;
 		}
 		if (errno == EADDRINUSE && s->abstract)
-			fail(err, errlen, "abstract socket %s is already in use", path);
+			lse_errf(err, errlen, "abstract socket %s is already in use", path);
 		else
-			fail(err, errlen, "bind %s: %s", path, strerror(errno));
+			lse_errf(err, errlen, "bind %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (listen(s->fd, SOMAXCONN) != 0) {
-		fail(err, errlen, "listen %s: %s", path, strerror(errno));
+		lse_errf(err, errlen, "listen %s: %s", path, strerror(errno));
 		goto out;
 	}
 	return 0;

@@ -27,4 +27,9 @@ int lse_sock_listen(lse_sock *s, const char *path, char *err, size_t errlen);
 /* Closes the socket and unlinks its file if it is still the one we bound. */
 void lse_sock_close(lse_sock *s);
 
+/* Formats a one-line reason into err and returns -1: the shell's way of
+ * failing with a message. */
+int lse_errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif
