@@ -95,8 +95,9 @@ void lse_conntab_del(lse_conntab *t, int fd)
 	t->count--;
 }
 
-/* One write attempt. Returns 1 if bytes moved, 0 if it would block,
- * -1 if the socket broke. */
+/* One write attempt. Returns 1 if all offered bytes moved, 2 if some did
+ * (a short write: the socket is full for now), 0 if it would block, -1 if
+ * the socket broke. */
 static int conn_flush(lse_conn *c, const lse_io *io)
 {
 	size_t len;
@@ -106,13 +107,17 @@ static int conn_flush(lse_conn *c, const lse_io *io)
 	do
 		n = io->write(io->ctx, c->fd, p, len);
 	while (n == LSE_IO_INTR);
-	if (n > 0 && (size_t)n <= len)
-		return lse_sess_send_ack(c->sess, (size_t)n) == LSE_OK ? 1 : -1;
+	if (n > 0 && (size_t)n <= len) {
+		if (lse_sess_send_ack(c->sess, (size_t)n) != LSE_OK)
+			return -1;
+		return (size_t)n == len ? 1 : 2;
+	}
 	return n == LSE_IO_AGAIN ? 0 : -1;
 }
 
-/* One read attempt. Returns 1 if bytes (or EOF) arrived, 0 if it would
- * block, -1 if the socket broke or the session ran out of memory. */
+/* One read attempt. Returns 1 if it filled all it asked for (or saw EOF),
+ * 2 if it got less (a short read: the socket is drained for now), 0 if it
+ * would block, -1 if the socket broke or the session ran out of memory. */
 static int conn_fill(lse_conn *c, const lse_io *io, uint8_t *scratch, size_t len)
 {
 	size_t room = lse_sess_recv_room(c->sess);
@@ -133,11 +138,12 @@ static int conn_fill(lse_conn *c, const lse_io *io, uint8_t *scratch, size_t len
 	}
 	if (n < 0 || (size_t)n > len)
 		return n == LSE_IO_AGAIN ? 0 : -1;
-	if (dst)
-		return lse_sess_recv_ack(c->sess, (size_t)n) == LSE_OK ? 1 : -1;
-	/* Within room the session takes every byte unless it stops reading
-	 * (BYE, ERROR), and then the rest is meant to be dropped. */
-	return lse_sess_recv(c->sess, scratch, (size_t)n) == LSE_E_NOMEM ? -1 : 1;
+	if (dst ? lse_sess_recv_ack(c->sess, (size_t)n) != LSE_OK
+		/* Within room the session takes every byte unless it stops
+		 * reading (BYE, ERROR), and then the rest is to be dropped. */
+		: lse_sess_recv(c->sess, scratch, (size_t)n) == LSE_E_NOMEM)
+		return -1;
+	return (size_t)n == len ? 1 : 2;
 }
 
 unsigned lse_conn_run(lse_conn *c, const lse_io *io, int readable,
@@ -149,11 +155,17 @@ unsigned lse_conn_run(lse_conn *c, const lse_io *io, int readable,
 	for (int budget = LSE_CONN_BUDGET; budget > 0 && want != LSE_CLOSED; budget--) {
 		int r = 0;
 
-		/* Flush before reading more: a slow reader stalls only itself. */
-		if ((want & LSE_WANT_WRITE) && writable)
-			r = writable = conn_flush(c, io);
-		else if ((want & LSE_WANT_READ) && readable)
-			r = readable = conn_fill(c, io, scratch, scratch_len);
+		/* Flush before reading more: a slow reader stalls only itself.
+		 * A short count means the socket is full (drained): trying
+		 * again would only cost a syscall that says EAGAIN; the
+		 * level-triggered poll tells when it changes. */
+		if ((want & LSE_WANT_WRITE) && writable) {
+			r = conn_flush(c, io);
+			writable = r == 1;
+		} else if ((want & LSE_WANT_READ) && readable) {
+			r = conn_fill(c, io, scratch, scratch_len);
+			readable = r == 1;
+		}
 		if (r < 0)
 			return LSE_CLOSED;
 		if (r == 0 && !((want & LSE_WANT_READ) && readable))
