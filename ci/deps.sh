@@ -9,6 +9,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have gcc || missing+=(gcc)
 have make || missing+=(make)
 have cmake || missing+=(cmake)
+have patch || missing+=(patch)
 have ninja || missing+=(ninja-build)
 if [ "$verb" != build ]; then
 	have clang || missing+=(clang)
