@@ -1,7 +1,7 @@
 # The socket shell: lsecho_shell (used by lsecho-server, lsecho-bench and
 # the socket harness) and the lsecho-server program.
 find_package(Threads REQUIRED)
-add_library(lsecho_shell STATIC src/lse_server.c src/lse_sock.c)
+add_library(lsecho_shell STATIC src/lse_server.c src/lse_loop.c src/lse_sock.c)
 target_link_libraries(lsecho_shell PUBLIC lsecho_core Threads::Threads)
 target_include_directories(lsecho_shell PUBLIC src)
 

@@ -1,0 +1,59 @@
+/* lse_loop: one event-loop thread's worth of lsecho, in the shape of
+ * Redis's ae: an epoll set, the connections it owns (lse_conntab), and a
+ * run-once call that collects what fired and then dispatches it. The server
+ * runs one per thread; a harness can run one in its own thread, adding
+ * connections it made itself (socketpair) and stepping it with a zero
+ * timeout until nothing fires. */
+#ifndef LSE_LOOP_H
+#define LSE_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lse_conn.h"
+
+typedef struct lse_loop_opts {
+	lse_sess_config cfg;
+	const lse_io *io;   /* NULL: read(2) and send(2) */
+	int listen_fd;      /* accept from it (shared, EPOLLEXCLUSIVE), or -1 */
+	int stop_fd;        /* readable means: shut down, or -1 */
+	int any_uid;        /* serve peers of any uid */
+} lse_loop_opts;
+
+typedef struct lse_loop {
+	lse_loop_opts o;
+	int epfd;
+	lse_conntab tab;
+	int accepting;      /* listen_fd is in the epoll set */
+	int emfile_logged;
+	long deadline_ms;   /* shutting down: monotonic deadline, else -1 */
+	uint8_t scratch[65536];
+} lse_loop;
+
+/* Returns 0, or -1 with errno set (epoll_create1, a bad cfg: EINVAL). */
+int lse_loop_init(lse_loop *l, const lse_loop_opts *o);
+
+/* Closes every connection it holds and frees; the listen and stop fds stay
+ * the caller's. */
+void lse_loop_fini(lse_loop *l);
+
+/* Takes a connected, non-blocking socket: from now on the loop owns fd.
+ * Returns 0, or -1 (fd closed) if it could not be registered. */
+int lse_loop_add(lse_loop *l, int fd);
+
+/* Waits up to timeout_ms (-1: forever; 0: just look) and dispatches what
+ * fired. Returns the number of events handled, 0 if none, -1 on an epoll
+ * error. After the stop fd fires it stops accepting and reading, and
+ * sends what is owed until lse_loop_done(). */
+int lse_loop_run_once(lse_loop *l, int timeout_ms);
+
+/* Shutting down and finished: nothing owed, or the deadline passed. */
+int lse_loop_done(const lse_loop *l);
+
+/* Connections held now. */
+size_t lse_loop_count(const lse_loop *l);
+
+/* The server's log line: "lsecho-server: ..." on stderr. */
+void lse_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
