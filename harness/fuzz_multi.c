@@ -3,7 +3,8 @@
  * event loop that works like the shell's: collect what fired, then dispatch,
  * re-checking each connection is still registered.
  * Input (harness/README.md): client bytes from the front; from the back a
- * flags byte, then operations: open, send to k, drain k, half-close k,
+ * flags byte and a fail_at byte (the k-th allocation is refused), then
+ * operations: open, send to k, drain k, half-close k,
  * abort k, run to quiescence, end. Checked: each connection's output equals
  * the model's for that connection's stream alone (a prefix, if the client
  * aborted), it is closed exactly when the model says so, the loop always
@@ -36,6 +37,8 @@ typedef struct peer {
 typedef struct world {
 	peer peers[PEERS];
 	int npeers;
+	unsigned allocs, fail_at;   /* the fail_at-th allocation is refused */
+	int refused;
 	lse_conntab tab;
 	uint8_t scratch[65536];
 	size_t scratch_len;
@@ -55,6 +58,24 @@ static void buf_put(buf *b, const uint8_t *p, size_t n)
 	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
+}
+
+static void *w_alloc(void *ud, size_t size)
+{
+	world *w = ud;
+
+	if (++w->allocs == w->fail_at) {
+		w->refused = 1;
+		return NULL;
+	}
+	return malloc(size);
+}
+
+static void w_free(void *ud, void *ptr, size_t size)
+{
+	(void)ud;
+	(void)size;
+	free(ptr);
 }
 
 static ptrdiff_t mem_read(void *ctx, int fd, uint8_t *dst, size_t len)
@@ -161,7 +182,14 @@ static void op_open(world *w, uint8_t op)
 		return;
 	p = &w->peers[w->npeers];
 	p->cap = caps[(op >> 3) & 7];
-	LSE_ORACLE(lse_conntab_add(&w->tab, w->npeers, &c) == LSE_OK, "conntab_add failed");
+	if (lse_conntab_add(&w->tab, w->npeers, &c) != LSE_OK) {
+		/* As the shell does: the accepted socket is closed at once. */
+		LSE_ORACLE(w->refused && lse_conntab_get(&w->tab, w->npeers) == NULL,
+			   "conntab_add failed without a refused allocation");
+		p->server_closed = 1;
+		w->npeers++;
+		return;
+	}
 	c->interest = p->interest = LSE_WANT_READ;
 	w->npeers++;
 }
@@ -209,7 +237,7 @@ static void check_peer(world *w, int fd, uint32_t limit, int raw)
 		   "a connection's output is not its own model's (cross-talk, loss or duplication)");
 	if (p->aborted)
 		LSE_ORACLE(p->server_closed, "an aborted connection was not closed");
-	else
+	else if (!w->refused)   /* a refused allocation may have cut any one short */
 		LSE_ORACLE(p->out.len == m.len && p->server_closed == m.closed,
 			   "a connection's output or close differs from its model");
 	lse_model_out_free(&m);
@@ -229,13 +257,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&w.peers, 0, sizeof w.peers);
 	w.npeers = 0;
+	w.allocs = 0;
+	w.refused = 0;
 	lse_fdp_init(&f, data, size);
 	flags = lse_fdp_u8(&f);
+	w.fail_at = lse_fdp_u8(&f);
 	cfg.mode = flags & 8 ? LSE_MODE_RAW : LSE_MODE_FRAMED;
 	cfg.max_payload = lse_drive_limit(flags);
 	cfg.chunk = chunks[(flags >> 4) & 7];
 	w.scratch_len = flags & 0x80 ? 17 : sizeof w.scratch;
-	LSE_ORACLE(lse_conntab_init(&w.tab, &cfg, NULL) == LSE_OK, "conntab_init failed");
+	{
+		const lse_mem mem = { w_alloc, w_free, &w };
+		LSE_ORACLE(lse_conntab_init(&w.tab, &cfg, &mem) == LSE_OK, "conntab_init failed");
+	}
 	while (lse_fdp_left(&f) > 0) {
 		uint8_t op = lse_fdp_u8(&f);
 

@@ -1024,10 +1024,16 @@ enum mcap { CAP_1, CAP_7, CAP_64, CAP_138, CAP_512, CAP_4096, CAP_64K, CAP_256K 
 #define MULTI_RAW 0x08u
 #define MULTI_SMALL_SCRATCH 0x80u
 
-static void mseed_begin(seed *s, uint8_t flags)
+static void mseed_begin_failing(seed *s, uint8_t flags, uint8_t fail_at)
 {
 	seed_begin(s, "fuzz_multi");
 	seed_sched(s, flags);
+	seed_sched(s, fail_at);
+}
+
+static void mseed_begin(seed *s, uint8_t flags)
+{
+	mseed_begin_failing(s, flags, 0);
 }
 
 static void mseed_open(seed *s, enum mcap cap) { seed_sched(s, (uint8_t)(cap << 3)); }
@@ -1057,6 +1063,16 @@ static void mseed_send(seed *s, uint8_t conn, const uint8_t *p, size_t n, size_t
 		s->fed += k;
 		n -= k;
 	}
+}
+
+/* The client on `conn` sends p[0, blocks * 128) in one SEND_BIG. */
+static void mseed_send_big(seed *s, uint8_t conn, const uint8_t *p, size_t blocks)
+{
+	if (blocks < 1 || blocks > 32)
+		die("SEND_BIG of %zu blocks", blocks);
+	seed_bytes(s, p, blocks * 128);
+	mseed_conn_op(s, (uint8_t)((blocks - 1) << 3 | 2), conn);
+	s->fed += blocks * 128;
 }
 
 static void mseed_drain(seed *s, uint8_t conn, size_t max)
@@ -1178,6 +1194,28 @@ static void gen_multi(void)
 	mseed_conn_op(&s, 4, 2);
 	mseed_end(&s);
 	seed_write(&s, "raw_three_chunk7");
+
+	/* Refused allocations: the table's array, a connection, a session, a
+	 * ring growth; raw (read straight into the ring) and framed. One
+	 * SEND_BIG makes the first read fill the 276 inline bytes. */
+	static const char *const failing[2][6] = {
+		{ "raw_fail_alloc_1", "raw_fail_alloc_2", "raw_fail_alloc_3",
+		  "raw_fail_alloc_4", "raw_fail_alloc_5", "raw_fail_alloc_6" },
+		{ "framed_fail_alloc_1", "framed_fail_alloc_2", "framed_fail_alloc_3",
+		  "framed_fail_alloc_4", "framed_fail_alloc_5", "framed_fail_alloc_6" },
+	};
+	for (int framed = 0; framed <= 1; framed++) {
+		for (uint8_t k = 1; k <= 6; k++) {
+			mseed_begin_failing(&s, framed ? 0 : MULTI_RAW | 6u << 4, k);
+			mseed_open(&s, CAP_64K);
+			mseed_open(&s, CAP_64K);
+			n = frames(&t, f_big);   /* HELLO 65536, DATA 600: 620 bytes */
+			mseed_send_big(&s, 0, t.stream, 4);
+			mseed_send(&s, 1, t.stream, 100, 32);
+			mseed_end(&s);
+			seed_write(&s, failing[framed][k - 1]);
+		}
+	}
 }
 
 /* ---- fuzz_api: a config (mode, u32 limit, u32 chunk), then calls ---- */

@@ -48,7 +48,8 @@ static size_t header_len(lse_mut_grammar g)
 {
 	switch (g) {
 	case LSE_MUT_RAW: return 3;
-	case LSE_MUT_ALLOC: return 2;
+	case LSE_MUT_ALLOC:
+	case LSE_MUT_MULTI: return 2;
 	default: return 1;
 	}
 }

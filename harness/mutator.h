@@ -20,7 +20,7 @@ typedef enum lse_mut_grammar {
 	LSE_MUT_SESSION,  /* fuzz_session: flags, feed/drain/end ops */
 	LSE_MUT_RAW,      /* fuzz_raw: flags, chunk (2 bytes), ops */
 	LSE_MUT_ALLOC,    /* fuzz_alloc: flags, fail_at, ops */
-	LSE_MUT_MULTI,    /* fuzz_multi: flags, connection ops */
+	LSE_MUT_MULTI,    /* fuzz_multi: flags, fail_at, connection ops */
 	LSE_MUT_API       /* fuzz_api: no frame structure; plain byte mutation */
 } lse_mut_grammar;
 
