@@ -1273,6 +1273,15 @@ static void gen_api(void)
 	seed_sched(&s, 0xE0);                     /* strerror(-32) */
 	seed_write(&s, "sticky_error_strerror");
 
+	aseed_begin(&s, 0, 0, 0);                 /* strerror of OK, INVAL, unknown */
+	aseed_op(&s, 6);
+	seed_sched(&s, 0x00);
+	aseed_op(&s, 6);
+	seed_sched(&s, 0xDF);                     /* -33 */
+	aseed_op(&s, 6);
+	seed_sched(&s, 0x05);
+	seed_write(&s, "strerror_others");
+
 	aseed_begin(&s, 0, 4096, 0);              /* the connection table */
 	aseed_op(&s, 5);
 	aseed_u16(&s, 3);                         /* add 3 */
