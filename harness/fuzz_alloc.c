@@ -5,42 +5,15 @@
  * LSE_E_NOMEM and a closed session whose output so far is a prefix of the
  * model's; otherwise everything fuzz_session checks; and after
  * lse_sess_free() the allocator holds no byte (LeakSanitizer checks too). */
-#include <stdlib.h>
-
 #include "drive.h"
+#include "failmem.h"
 #include "fdp.h"
-
-typedef struct failmem {
-	unsigned calls, fail_at;
-	size_t live;
-} failmem;
-
-static void *fm_alloc(void *ud, size_t size)
-{
-	failmem *fm = ud;
-	void *p;
-
-	if (++fm->calls == fm->fail_at)
-		return NULL;
-	p = malloc(size);
-	fm->live += p ? size : 0;
-	return p;
-}
-
-static void fm_free(void *ud, void *ptr, size_t size)
-{
-	failmem *fm = ud;
-
-	LSE_ORACLE(ptr != NULL && size <= fm->live, "free of memory not allocated");
-	fm->live -= size;
-	free(ptr);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	failmem fm = { 0, 0, 0 };
-	lse_mem mem = { fm_alloc, fm_free, &fm };
+	lse_failmem fm = { 0, 0, 0, 0 };
+	lse_mem mem = lse_failmem_mem(&fm);
 	lse_drive d = { LSE_MODE_FRAMED, &mem, 1 };
 	uint32_t chunk = 0;
 	lse_fdp f;
@@ -56,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	err = lse_drive_run(&d, &f, flags, chunk);
 	LSE_ORACLE(fm.live == 0, "allocator still holds memory after free");
-	LSE_ORACLE((err == LSE_E_NOMEM) == (fm.fail_at != 0 && fm.calls >= fm.fail_at),
+	LSE_ORACLE((err == LSE_E_NOMEM) == fm.refused,
 		   "NOMEM reported iff an allocation was refused");
 	return 0;
 }

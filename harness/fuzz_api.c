@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "drive.h"
+#include "failmem.h"
 #include "fdp.h"
 #include "lse_conn.h"
 
@@ -88,30 +89,9 @@ static void op_ack(lse_sess *s, size_t n)
 		LSE_ORACLE(rc == LSE_OK && lse_sess_buffered(s) == before - n, "ack refused");
 }
 
-/* The table's allocator: refuses the fail_in-th allocation from now. */
-typedef struct countdown {
-	unsigned fail_in;   /* 0: never */
-} countdown;
-
-static void *cd_alloc(void *ud, size_t size)
-{
-	countdown *cd = ud;
-
-	if (cd->fail_in && --cd->fail_in == 0)
-		return NULL;
-	return malloc(size);
-}
-
-static void cd_free(void *ud, void *ptr, size_t size)
-{
-	(void)ud;
-	(void)size;
-	free(ptr);
-}
-
 /* how & 3: 0 add, 1 del, else probe; for add, (how >> 2) & 3 = k fails the
  * k-th allocation the add makes (table growth, connection, session). */
-static void op_table(lse_conntab *t, countdown *cd, int fd, uint8_t how)
+static void op_table(lse_conntab *t, lse_failmem *fm, int fd, uint8_t how)
 {
 	lse_conn *c = (lse_conn *)t;
 	int present = lse_conntab_get(t, fd) != NULL;
@@ -121,15 +101,15 @@ static void op_table(lse_conntab *t, countdown *cd, int fd, uint8_t how)
 	case 0: {
 		int rc;
 
-		cd->fail_in = (how >> 2) & 3;
+		fm->fail_at = (how >> 2) & 3 ? fm->calls + ((how >> 2) & 3) : 0;
 		rc = lse_conntab_add(t, fd, &c);
 		if (rc == LSE_E_NOMEM && fd >= 0 && !present) {
 			LSE_ORACLE(c == NULL && lse_conntab_get(t, fd) == NULL && t->count == count,
 				   "a failed add changed the table");
-			cd->fail_in = 0;
+			fm->fail_at = 0;
 			break;
 		}
-		cd->fail_in = 0;
+		fm->fail_at = 0;
 		LSE_ORACLE(rc == (fd < 0 || present ? LSE_E_INVAL : LSE_OK), "conntab_add result");
 		LSE_ORACLE(rc != LSE_OK || (c->fd == fd && lse_conntab_get(t, fd) == c), "conntab_add entry");
 		LSE_ORACLE(rc == LSE_OK ? c != NULL : c == NULL, "conntab_add out");
@@ -150,8 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lse_sess_config cfg;
-	countdown cd = { 0 };
-	const lse_mem tmem = { cd_alloc, cd_free, &cd };
+	lse_failmem fm = { 0, 0, 0, 0 };
+	const lse_mem tmem = lse_failmem_mem(&fm);
 	lse_conntab t;
 	lse_sess *s;
 	lse_fdp f;
@@ -205,7 +185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_ack(s, n);
 			break;
 		case 5:
-			op_table(&t, &cd, (int)(int16_t)lse_fdp_u16(&f) % 4096, op >> 3);
+			op_table(&t, &fm, (int)(int16_t)lse_fdp_u16(&f) % 4096, op >> 3);
 			break;
 		case 6:
 			check_strerror((int)(int8_t)lse_fdp_u8(&f));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "drive.h"
+#include "failmem.h"
 #include "fdp.h"
 #include "lse_conn.h"
 #include "model.h"
@@ -37,8 +38,7 @@ typedef struct peer {
 typedef struct world {
 	peer peers[PEERS];
 	int npeers;
-	unsigned allocs, fail_at;   /* the fail_at-th allocation is refused */
-	int refused;
+	lse_failmem fm;       /* the table's allocator */
 	lse_conntab tab;
 	uint8_t scratch[65536];
 	size_t scratch_len;
@@ -58,24 +58,6 @@ static void buf_put(buf *b, const uint8_t *p, size_t n)
 	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
-}
-
-static void *w_alloc(void *ud, size_t size)
-{
-	world *w = ud;
-
-	if (++w->allocs == w->fail_at) {
-		w->refused = 1;
-		return NULL;
-	}
-	return malloc(size);
-}
-
-static void w_free(void *ud, void *ptr, size_t size)
-{
-	(void)ud;
-	(void)size;
-	free(ptr);
 }
 
 static ptrdiff_t mem_read(void *ctx, int fd, uint8_t *dst, size_t len)
@@ -184,7 +166,7 @@ static void op_open(world *w, uint8_t op)
 	p->cap = caps[(op >> 3) & 7];
 	if (lse_conntab_add(&w->tab, w->npeers, &c) != LSE_OK) {
 		/* As the shell does: the accepted socket is closed at once. */
-		LSE_ORACLE(w->refused && lse_conntab_get(&w->tab, w->npeers) == NULL,
+		LSE_ORACLE(w->fm.refused && lse_conntab_get(&w->tab, w->npeers) == NULL,
 			   "conntab_add failed without a refused allocation");
 		p->server_closed = 1;
 		w->npeers++;
@@ -237,7 +219,7 @@ static void check_peer(world *w, int fd, uint32_t limit, int raw)
 		   "a connection's output is not its own model's (cross-talk, loss or duplication)");
 	if (p->aborted)
 		LSE_ORACLE(p->server_closed, "an aborted connection was not closed");
-	else if (!w->refused)   /* a refused allocation may have cut any one short */
+	else if (!w->fm.refused)   /* a refused allocation may have cut any one short */
 		LSE_ORACLE(p->out.len == m.len && p->server_closed == m.closed,
 			   "a connection's output or close differs from its model");
 	lse_model_out_free(&m);
@@ -257,17 +239,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&w.peers, 0, sizeof w.peers);
 	w.npeers = 0;
-	w.allocs = 0;
-	w.refused = 0;
+	memset(&w.fm, 0, sizeof w.fm);
 	lse_fdp_init(&f, data, size);
 	flags = lse_fdp_u8(&f);
-	w.fail_at = lse_fdp_u8(&f);
+	w.fm.fail_at = lse_fdp_u8(&f);
 	cfg.mode = flags & 8 ? LSE_MODE_RAW : LSE_MODE_FRAMED;
 	cfg.max_payload = lse_drive_limit(flags);
 	cfg.chunk = chunks[(flags >> 4) & 7];
 	w.scratch_len = flags & 0x80 ? 17 : sizeof w.scratch;
 	{
-		const lse_mem mem = { w_alloc, w_free, &w };
+		const lse_mem mem = lse_failmem_mem(&w.fm);
 		LSE_ORACLE(lse_conntab_init(&w.tab, &cfg, &mem) == LSE_OK, "conntab_init failed");
 	}
 	while (lse_fdp_left(&f) > 0) {

@@ -6,42 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failmem.h"
 #include "feed.h"
 #include "model.h"
-
-typedef struct failmem {
-	unsigned calls;     /* allocations attempted */
-	unsigned fail_at;   /* 1-based call to refuse; 0 = never */
-	size_t live;        /* bytes outstanding */
-} failmem;
-
-static void *fm_alloc(void *ud, size_t size)
-{
-	failmem *fm = ud;
-	void *p;
-
-	if (++fm->calls == fm->fail_at)
-		return NULL;
-	p = malloc(size);
-	if (p)
-		fm->live += size;
-	return p;
-}
-
-static void fm_free(void *ud, void *ptr, size_t size)
-{
-	failmem *fm = ud;
-
-	fm->live -= size;
-	free(ptr);
-}
 
 static void run_with_failures(const char *name, const lse_sess_config *cfg,
 			      const lse_bytes *in)
 {
 	lse_feed f = { LSE_SPLIT_RANDOM, 3, 0, 0, 1 };
-	failmem clean = { 0, 0, 0 };
-	lse_mem mem = { fm_alloc, fm_free, &clean };
+	lse_failmem clean = { 0, 0, 0, 0 };
+	lse_mem mem = lse_failmem_mem(&clean);
 	lse_sess *s;
 	lse_run r;
 	unsigned sites;
@@ -55,11 +29,11 @@ static void run_with_failures(const char *name, const lse_sess_config *cfg,
 	sites = clean.calls;
 	CHECK(sites >= 2);   /* the session, then its output buffer */
 	for (unsigned k = 1; k <= sites; k++) {
-		failmem fm = { 0, k, 0 };
+		lse_failmem fm = { 0, k, 0, 0 };
 		size_t n;
 		int rc;
 
-		mem.ud = &fm;
+		mem = lse_failmem_mem(&fm);
 		rc = lse_sess_new(&s, cfg, &mem);
 		if (rc != LSE_OK) {
 			CHECK_EQ(rc, LSE_E_NOMEM);
