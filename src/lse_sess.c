@@ -42,7 +42,6 @@ struct lse_sess {
 	size_t bound;          /* the documented bound (lse_sess_bound) */
 	size_t heap;           /* bytes of buf from mem.alloc, 0 if none */
 	uint64_t sent, done, wr;
-	int self_alloc;        /* the struct itself came from mem.alloc */
 	alignas(max_align_t) uint8_t small[SMALL_CAP];
 };
 
@@ -184,7 +183,6 @@ int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem)
 		return LSE_E_NOMEM;
 	memset(s, 0, sizeof *s);
 	s->mem = *mem;
-	s->self_alloc = 1;
 	sess_setup(s, &r);
 	*out = s;
 	return LSE_OK;
@@ -230,8 +228,7 @@ void lse_sess_free(lse_sess *s)
 	mem = s->mem;
 	if (s->heap)
 		mem.free(mem.ud, s->buf, s->heap);
-	if (s->self_alloc)
-		mem.free(mem.ud, s, sizeof *s);
+	mem.free(mem.ud, s, sizeof *s);   /* with an allocator, it made s too */
 }
 
 /* ---- framed input ---- */
