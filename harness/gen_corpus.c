@@ -4,7 +4,7 @@
  *   gen_corpus OUTDIR
  *
  * creates OUTDIR/fuzz_frame/, fuzz_session/, fuzz_raw/, fuzz_alloc/ and
- * fuzz_multi/ and fuzz_api/ and
+ * fuzz_multi/, fuzz_api/ and fuzz_socket/ and
  * writes one small seed per protocol feature into them, named after what it
  * exercises; files of the same name are overwritten, nothing is removed.
  * Regenerate the committed seeds with `make corpus`; the test corpus_in_sync
@@ -31,7 +31,7 @@
 #include "lse_frame.h"
 #include "lse_sess.h"
 
-#define SEED_STREAM_MAX 4096u
+#define SEED_STREAM_MAX 16384u
 #define SEED_SCHED_MAX 256u
 #define SEED_NAMES_MAX 256u
 
@@ -1218,6 +1218,104 @@ static void gen_multi(void)
 	}
 }
 
+/* ---- fuzz_socket: fuzz_multi's operations over kernel sockets; OPEN's
+ * bit 3 connects through the listening socket (else a socketpair), bits
+ * 4-5 pick the server end's send buffer {default, 4096, 16384, 65536} ---- */
+
+#define VIA_ACCEPT 0x08u
+
+static void sseed_begin(seed *s, uint8_t flags)
+{
+	seed_begin(s, "fuzz_socket");
+	seed_sched(s, flags);
+}
+
+static void sseed_open(seed *s, int accept, unsigned sndbuf)
+{
+	seed_sched(s, (uint8_t)((accept ? VIA_ACCEPT : 0) | (sndbuf & 3) << 4));
+}
+
+static void gen_socket(void)
+{
+	seed s, t;
+	size_t n;
+
+	sseed_begin(&s, 0);                        /* accepted and paired, interleaved */
+	sseed_open(&s, 1, 0);
+	sseed_open(&s, 0, 0);
+	n = frames(&t, f_hello_data);
+	mseed_send(&s, 0, t.stream, 10, 10);
+	mseed_send(&s, 1, t.stream, n, 7);
+	mseed_send(&s, 0, t.stream + 10, n - 10, 32);
+	mseed_end(&s);
+	seed_write(&s, "accept_and_pair_interleaved");
+
+	sseed_begin(&s, 0);                        /* a reader that waits, a 4 KiB send buffer */
+	sseed_open(&s, 0, 1);
+	n = frames(&t, f_big);
+	mseed_send_big(&s, 0, t.stream, 4);
+	mseed_drain(&s, 0, 64);
+	mseed_loop(&s);
+	mseed_drain(&s, 0, 1000);
+	mseed_end(&s);
+	seed_write(&s, "slow_reader_small_sndbuf");
+
+	sseed_begin(&s, 0);                        /* BYE on one, ERROR on another, a third goes on */
+	for (int i = 0; i < 3; i++)
+		sseed_open(&s, i & 1, 2);
+	n = frames(&t, f_hello_data_bye);
+	mseed_send(&s, 0, t.stream, n, 32);
+	n = frames(&t, f_bad_magic);
+	mseed_send(&s, 1, t.stream, n, 32);
+	n = frames(&t, f_hello_pipeline);
+	mseed_send(&s, 2, t.stream, n, 13);
+	mseed_end(&s);
+	seed_write(&s, "bye_error_and_pipeline");
+
+	sseed_begin(&s, 0);                        /* abort mid-frame and half-close */
+	sseed_open(&s, 1, 0);
+	sseed_open(&s, 1, 0);
+	n = frames(&t, f_hello_pipeline);
+	mseed_send(&s, 0, t.stream, 30, 30);
+	mseed_conn_op(&s, 5, 0);
+	mseed_send(&s, 1, t.stream, n, 32);
+	mseed_conn_op(&s, 4, 1);
+	mseed_end(&s);
+	seed_write(&s, "abort_and_half_close");
+
+	sseed_begin(&s, MULTI_RAW | 2u << 4);      /* raw, chunk 7 */
+	sseed_open(&s, 0, 0);
+	sseed_open(&s, 1, 3);
+	n = frames(&t, f_hello_pipeline);
+	mseed_send(&s, 0, t.stream, 40, 11);
+	mseed_send(&s, 1, t.stream + 40, 40, 32);
+	mseed_conn_op(&s, 4, 0);
+	mseed_end(&s);
+	seed_write(&s, "raw_chunk7");
+
+	sseed_begin(&s, 0);                        /* 32 connections, both ways in turn */
+	n = frames(&t, f_small);
+	for (int i = 0; i < 32; i++)
+		sseed_open(&s, i & 1, (unsigned)i);
+	for (int i = 0; i < 32; i++)
+		mseed_send(&s, (uint8_t)i, t.stream, n, 32);
+	mseed_end(&s);
+	seed_write(&s, "thirty_two_connections");
+
+	sseed_begin(&s, MULTI_RAW | 6u << 4);      /* raw: 12 KiB into a 4 KiB send buffer */
+	sseed_open(&s, 0, 1);
+	for (int i = 0; i < 3; i++) {
+		seed_payload(&s, 4096);
+		mseed_conn_op(&s, 31 << 3 | 2, 0);    /* SEND_BIG of 32 blocks */
+		s.fed += 4096;
+	}
+	mseed_loop(&s);
+	mseed_drain(&s, 0, 1000);
+	mseed_loop(&s);
+	mseed_end(&s);
+	seed_write(&s, "short_writes_raw");
+}
+
 /* ---- fuzz_api: a config (mode, u32 limit, u32 chunk), then calls ---- */
 
 static void aseed_begin(seed *s, uint8_t mode, uint32_t limit, uint32_t chunk)
@@ -1318,7 +1416,8 @@ int main(int argc, char **argv)
 {
 	static const char *const targets[] = { "fuzz_frame", "fuzz_session",
 					       "fuzz_raw", "fuzz_alloc",
-					       "fuzz_multi", "fuzz_api" };
+					       "fuzz_multi", "fuzz_api",
+					       "fuzz_socket" };
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s OUTDIR\n", argc > 0 ? argv[0] : "gen_corpus");
@@ -1349,6 +1448,7 @@ int main(int argc, char **argv)
 	gen_frame_late();
 	gen_multi();
 	gen_api();
+	gen_socket();
 	printf("gen_corpus: %u seeds written under %s\n", gen.n, gen.outdir);
 	return 0;
 }

@@ -62,7 +62,7 @@ static void decode(lse_mut_grammar g, uint8_t op, int *conns, size_t *operands,
 	*operands = 0;
 	*take = 0;
 	*end = 0;
-	if (g != LSE_MUT_MULTI) {
+	if (g != LSE_MUT_MULTI && g != LSE_MUT_SOCKET) {
 		switch (op & 3) {
 		case 0: *take = (size_t)(op >> 2) + 1; break;
 		case 1: *take = ((size_t)(op >> 2) + 1) * 256; break;
@@ -136,7 +136,7 @@ static size_t serialize(lse_mut_grammar g, const parsed *p, uint8_t *out, size_t
 		i += 1 + operands;
 	}
 	if (!ended && left > 0)
-		sched[n++] = g == LSE_MUT_MULTI ? 7 : 3;
+		sched[n++] = g == LSE_MUT_MULTI || g == LSE_MUT_SOCKET ? 7 : 3;
 	if (p->nstream + n > max)
 		return 0;
 	memmove(out, p->stream, p->nstream);
@@ -274,7 +274,7 @@ static size_t mutate_stream(rng *r, const uint8_t *s, size_t n, uint8_t *buf,
 
 static uint8_t random_op(rng *r, lse_mut_grammar g)
 {
-	if (g == LSE_MUT_MULTI) {
+	if (g == LSE_MUT_MULTI || g == LSE_MUT_SOCKET) {
 		static const uint8_t kinds[] = { 0, 1, 1, 1, 2, 3, 3, 4, 5, 6 };
 		uint8_t k = kinds[below(r, sizeof kinds)];
 		return (uint8_t)(below(r, 32) << 3 | k);
@@ -306,7 +306,8 @@ static void mutate_schedule(rng *r, lse_mut_grammar g, parsed *p)
 	default:  /* insert an op, with a connection byte for fuzz_multi */
 		if (p->nops + 2 <= MAX_OPS) {
 			uint8_t op = random_op(r, g);
-			size_t w = g == LSE_MUT_MULTI && (op & 7) >= 1 && (op & 7) <= 5 ? 2 : 1;
+			size_t w = (g == LSE_MUT_MULTI || g == LSE_MUT_SOCKET) &&
+				   (op & 7) >= 1 && (op & 7) <= 5 ? 2 : 1;
 			memmove(p->ops + at + w, p->ops + at, p->nops - at);
 			p->ops[at] = op;
 			if (w == 2)

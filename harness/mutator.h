@@ -21,7 +21,8 @@ typedef enum lse_mut_grammar {
 	LSE_MUT_RAW,      /* fuzz_raw: flags, chunk (2 bytes), ops */
 	LSE_MUT_ALLOC,    /* fuzz_alloc: flags, fail_at, ops */
 	LSE_MUT_MULTI,    /* fuzz_multi: flags, fail_at, connection ops */
-	LSE_MUT_API       /* fuzz_api: no frame structure; plain byte mutation */
+	LSE_MUT_API,      /* fuzz_api: no frame structure; plain byte mutation */
+	LSE_MUT_SOCKET    /* fuzz_socket: flags, connection ops as fuzz_multi */
 } lse_mut_grammar;
 
 /* Plain byte mutation in place (the engine's own, e.g. LLVMFuzzerMutate):

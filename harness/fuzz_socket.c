@@ -1,0 +1,305 @@
+/* fuzz_socket: the real shell over real kernel sockets. Connections reach
+ * the shell's own event loop (lse_loop, the code each server thread runs)
+ * either through a real listening AF_UNIX socket and accept, or as
+ * socketpairs handed to lse_loop_add; clients write, read, half-close and
+ * abort on non-blocking sockets, and the loop is stepped by hand with a zero
+ * timeout until nothing fires: deterministic, no threads, no sleeps.
+ * Input (harness/README.md): client bytes from the front; from the back a
+ * flags byte, then fuzz_multi's operations (OPEN's bits choose accept or
+ * socketpair and the server end's send buffer). Checked: each connection's
+ * bytes equal its own model's for what its client managed to write (a
+ * prefix, if it aborted); a connection is closed exactly when the model
+ * says; at the end the loop holds nothing and no descriptor leaked. The
+ * same file runs under libFuzzer, the standalone driver, and AFL++
+ * (harness/afl/). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "drive.h"
+#include "fdp.h"
+#include "lse_loop.h"
+#include "lse_sock.h"
+#include "model.h"
+
+#define PEERS 32
+
+typedef struct buf {
+	uint8_t *p;
+	size_t len, cap;
+} buf;
+
+typedef struct peer {
+	int fd;              /* the client's end, -1 once aborted */
+	buf out;             /* taken from the input, to be written */
+	size_t wrote;        /* of out, written: the stream the server saw */
+	buf got;             /* read back */
+	int shut_wanted, shut, aborted, eof, dead;
+} peer;
+
+static lse_sock listener;   /* one listening socket for the whole run */
+static int listening;
+
+static void buf_put(buf *b, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		LSE_ORACLE(b->p != NULL, "harness out of memory");
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	LSE_ORACLE(d != NULL, "cannot list /proc/self/fd");
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* One-time set-up, before any fork server: the listening socket, made by
+ * the shell's own socket code. An abstract name leaves no file behind,
+ * whichever process of a fuzzing run exits first. */
+static void setup(void)
+{
+	char name[64], err[256];
+
+	if (listening)
+		return;
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(name, sizeof name, "@lsecho-fuzz-socket-%ld", (long)getpid());
+	if (lse_sock_listen(&listener, name, err, sizeof err) != 0) {
+		fprintf(stderr, "fuzz_socket: %s\n", err);
+		abort();
+	}
+	listening = 1;
+}
+
+static int connect_listener(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct sockaddr_un bound;
+	socklen_t len = sizeof bound;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	LSE_ORACLE(fd >= 0, "socket");
+	LSE_ORACLE(getsockname(listener.fd, (struct sockaddr *)&bound, &len) == 0, "getsockname");
+	memcpy(&a, &bound, len);
+	if (connect(fd, (struct sockaddr *)&a, len) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
+{
+	static const int sndbuf[4] = { 0, 4096, 16384, 65536 };
+	peer *p = &peers[*npeers];
+	int sv[2], size = sndbuf[(op >> 4) & 3];
+
+	if (*npeers == PEERS)
+		return;
+	memset(p, 0, sizeof *p);
+	if (op & 8) {            /* through the listening socket: the loop accepts */
+		p->fd = connect_listener();
+		if (p->fd < 0)
+			return;      /* backlog full: as a refused connect */
+	} else {
+		LSE_ORACLE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0,
+			   "socketpair");
+		if (size)
+			setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+		p->fd = sv[0];
+		if (lse_loop_add(l, sv[1]) != 0)
+			p->dead = 1;
+	}
+	(*npeers)++;
+}
+
+/* Steps the loop until nothing fires. Returns whether anything did. */
+static int settle(lse_loop *l)
+{
+	int steps = 0;
+
+	while (lse_loop_run_once(l, 0) > 0)
+		LSE_ORACLE(++steps < 100000, "the event loop does not settle");
+	return steps > 0;
+}
+
+static int client_write(peer *p)
+{
+	ssize_t n;
+
+	if (p->aborted || p->dead || p->wrote == p->out.len)
+		return 0;
+	n = send(p->fd, p->out.p + p->wrote, p->out.len - p->wrote, MSG_NOSIGNAL);
+	if (n > 0) {
+		p->wrote += (size_t)n;
+		return 1;
+	}
+	if (n < 0 && errno != EAGAIN)
+		p->dead = 1;   /* the server closed: the rest is never sent */
+	return 0;
+}
+
+static int client_shut(peer *p)
+{
+	if (!p->shut_wanted || p->shut || p->aborted || (p->wrote < p->out.len && !p->dead))
+		return 0;
+	shutdown(p->fd, SHUT_WR);
+	p->shut = 1;
+	return 1;
+}
+
+static int client_read(peer *p, size_t max)
+{
+	uint8_t b[4096];
+	size_t total = 0;
+
+	while (!p->aborted && !p->eof && total < max) {
+		size_t want = max - total < sizeof b ? max - total : sizeof b;
+		ssize_t n = read(p->fd, b, want);
+
+		if (n == 0 || (n < 0 && errno == ECONNRESET)) {
+			p->eof = 1;   /* a reset only follows every byte written */
+			break;
+		}
+		if (n < 0)
+			break;
+		buf_put(&p->got, b, (size_t)n);
+		total += (size_t)n;
+	}
+	return total > 0;
+}
+
+static void op_peer(lse_fdp *f, peer *peers, int npeers, uint8_t op)
+{
+	static const size_t drains[16] = { 1, 2, 3, 7, 8, 12, 13, 64, 137, 138, 139,
+					   1000, 4096, 65536, 131072, SIZE_MAX };
+	uint8_t k = lse_fdp_u8(f);
+	size_t at = f->head, n;
+	peer *p;
+
+	if (npeers == 0)
+		return;
+	p = &peers[k % npeers];
+	switch (op & 7) {
+	case 1:
+	case 2:
+		n = lse_fdp_take(f, (op & 7) == 1 ? (size_t)(op >> 3) + 1
+						  : ((size_t)(op >> 3) + 1) * 128);
+		if (!p->shut_wanted && !p->aborted)
+			buf_put(&p->out, f->p + at, n);
+		client_write(p);
+		break;
+	case 3:
+		client_read(p, drains[(op >> 3) & 15]);
+		break;
+	case 4:
+		p->shut_wanted = 1;
+		client_shut(p);
+		break;
+	default:
+		if (!p->aborted)
+			close(p->fd);
+		p->aborted = 1;
+		break;
+	}
+}
+
+static void check_peer(peer *p, uint32_t limit, int raw)
+{
+	lse_model_out m;
+	int rc = raw ? lse_model_raw(p->out.p, p->wrote, p->shut, &m)
+		     : lse_model_framed(p->out.p, p->wrote, p->shut, limit, &m);
+
+	LSE_ORACLE(rc == 0, "model out of memory");
+	LSE_ORACLE(p->got.len <= m.len && (p->got.len == 0 || memcmp(p->got.p, m.buf, p->got.len) == 0),
+		   "a connection's bytes are not its own model's (cross-talk, loss or duplication)");
+	if (!p->aborted && !p->dead) {
+		LSE_ORACLE(p->got.len == m.len, "a connection's output is short of its model's");
+		LSE_ORACLE(p->eof == m.closed, "a connection's close differs from its model");
+	}
+	lse_model_out_free(&m);
+	if (!p->aborted)
+		close(p->fd);
+	free(p->out.p);
+	free(p->got.p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const uint32_t chunks[8] = { 1, 2, 7, 64, 277, 4096, 65536, 100000 };
+	static lse_loop l;
+	static peer peers[PEERS];
+	lse_loop_opts o = { { LSE_MODE_FRAMED, 0, 0 }, NULL, -1, -1, 0 };
+	int npeers = 0, fds;
+	uint8_t flags;
+	lse_fdp f;
+
+	setup();
+	fds = count_fds();
+	lse_fdp_init(&f, data, size);
+	flags = lse_fdp_u8(&f);
+	o.cfg.mode = flags & 8 ? LSE_MODE_RAW : LSE_MODE_FRAMED;
+	o.cfg.max_payload = lse_drive_limit(flags);
+	o.cfg.chunk = chunks[(flags >> 4) & 7];
+	o.listen_fd = listener.fd;
+	LSE_ORACLE(lse_loop_init(&l, &o) == 0, "lse_loop_init");
+	while (lse_fdp_left(&f) > 0) {
+		uint8_t op = lse_fdp_u8(&f);
+
+		if ((op & 7) == 7)
+			break;
+		if ((op & 7) == 0)
+			op_open(&l, peers, &npeers, op);
+		else if ((op & 7) == 6)
+			settle(&l);
+		else
+			op_peer(&f, peers, npeers, op);
+		lse_loop_run_once(&l, 0);
+	}
+	/* The end: clients write what is left, half-close if they meant to,
+	 * and read everything, until nothing moves. */
+	for (int round = 0;; round++) {
+		int moved = settle(&l);
+
+		LSE_ORACLE(round < 100000, "the end does not settle");
+		for (int i = 0; i < npeers; i++) {
+			moved |= client_write(&peers[i]);
+			moved |= client_shut(&peers[i]);
+			moved |= client_read(&peers[i], SIZE_MAX);
+		}
+		if (!moved)
+			break;
+	}
+	for (int i = 0; i < npeers; i++)
+		check_peer(&peers[i], o.cfg.max_payload, o.cfg.mode == LSE_MODE_RAW);
+	/* Clients are gone: the loop must see every close and let go. */
+	settle(&l);
+	LSE_ORACLE(lse_loop_count(&l) == 0, "the loop still holds connections its clients closed");
+	lse_loop_fini(&l);
+	LSE_ORACLE(count_fds() == fds, "a file descriptor leaked");
+	return 0;
+}
