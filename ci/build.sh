@@ -8,6 +8,7 @@
 #   fuzz-mut build/fuzz-mut  as fuzz, with the frame-aware custom mutator
 #   cov      build/cov       clang source-based coverage, standalone fuzz driver
 #   tsan     build/tsan      clang ThreadSanitizer: the server and its integration tests
+#   afl      build/afl       afl-clang-fast, ASan+UBSan, AFL++ persistent main (harness/afl/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 variant=${1:?variant}
@@ -21,6 +22,7 @@ release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O
 asan) dir=build/asan; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=standalone) ;;
 gcc) dir=build/gcc; args=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=standalone) ;;
 fuzz) dir=build/fuzz; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=OFF) ;;
+afl) dir=build/afl; args=(-DCMAKE_C_COMPILER=afl-clang-fast "${san[@]}" -DLSE_FUZZ_ENGINE=afl) ;;
 tsan) dir=build/tsan; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" -DLSE_SANITIZE=thread -DLSE_FUZZ_ENGINE=none) ;;
 cov) dir=build/cov; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O0 -g -fprofile-instr-generate -fcoverage-mapping" -DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate -DLSE_FUZZ_ENGINE=standalone) ;;
 fuzz-mut) dir=build/fuzz-mut; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=ON) ;;

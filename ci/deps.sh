@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks what a make verb needs; on Debian as root installs what is missing,
-# otherwise names the exact command to run. Usage: ci/deps.sh build|test|fuzz
+# otherwise names the exact command to run. Usage: ci/deps.sh build|test|fuzz|afl
 set -euo pipefail
 verb=${1:-build}
 missing=()
@@ -14,6 +14,9 @@ have ninja || missing+=(ninja-build)
 if [ "$verb" != build ]; then
 	have clang || missing+=(clang)
 	have llvm-symbolizer || missing+=(llvm)
+fi
+if [ "$verb" = afl ]; then
+	have afl-fuzz && have afl-clang-fast || missing+=(afl++)
 fi
 
 # clang is there but can it link the sanitizer (and fuzzer) runtimes?
