@@ -1230,6 +1230,14 @@ static void sseed_begin(seed *s, uint8_t flags)
 	seed_sched(s, flags);
 }
 
+/* Fault injection on: flags bit 7, then the fault generator's seed byte. */
+static void sseed_begin_faults(seed *s, uint8_t flags, uint8_t fault)
+{
+	seed_begin(s, "fuzz_socket");
+	seed_sched(s, (uint8_t)(flags | 0x80));
+	seed_sched(s, fault);
+}
+
 static void sseed_open(seed *s, int accept, unsigned sndbuf)
 {
 	seed_sched(s, (uint8_t)((accept ? VIA_ACCEPT : 0) | (sndbuf & 3) << 4));
@@ -1314,6 +1322,20 @@ static void gen_socket(void)
 	mseed_loop(&s);
 	mseed_end(&s);
 	seed_write(&s, "short_writes_raw");
+
+	static const char *const faulty[4] = { "faults_1", "faults_2", "faults_3", "faults_4" };
+	for (uint8_t k = 0; k < 4; k++) {          /* EINTR, EAGAIN, short counts, resets, EMFILE */
+		sseed_begin_faults(&s, k & 1 ? MULTI_RAW | 3u << 4 : 0, (uint8_t)(k * 61 + 7));
+		for (int i = 0; i < 4; i++)
+			sseed_open(&s, i & 1, (unsigned)i);
+		n = frames(&t, f_hello_pipeline);
+		for (int i = 0; i < 4; i++)
+			mseed_send(&s, (uint8_t)i, t.stream, n, 17);
+		mseed_drain(&s, 1, 64);
+		mseed_conn_op(&s, 4, 2);
+		mseed_end(&s);
+		seed_write(&s, faulty[k]);
+	}
 }
 
 /* ---- fuzz_api: a config (mode, u32 limit, u32 chunk), then calls ---- */

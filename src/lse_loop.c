@@ -55,6 +55,11 @@ static ptrdiff_t sys_write(void *ctx, int fd, const uint8_t *buf, size_t len)
 
 static const lse_io sys_io = { sys_read, sys_write, NULL };
 
+const lse_io *lse_loop_sys_io(void)
+{
+	return &sys_io;
+}
+
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -160,10 +165,16 @@ static void accept_resume(lse_loop *l)
 	l->accepting = 1;
 }
 
+static int sys_accept(void *ctx, int listen_fd)
+{
+	(void)ctx;
+	return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
 static void accept_some(lse_loop *l)
 {
 	for (int i = 0; i < ACCEPT_BATCH; i++) {
-		int fd = accept4(l->o.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = l->o.accept(l->o.accept_ctx, l->o.listen_fd);
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
@@ -251,6 +262,8 @@ int lse_loop_init(lse_loop *l, const lse_loop_opts *o)
 	l->o = *o;
 	if (l->o.io == NULL)
 		l->o.io = &sys_io;
+	if (l->o.accept == NULL)
+		l->o.accept = sys_accept;
 	l->deadline_ms = -1;
 	l->epfd = -1;
 	if (lse_conntab_init(&l->tab, &o->cfg, NULL) != LSE_OK) {

@@ -15,6 +15,10 @@
 typedef struct lse_loop_opts {
 	lse_sess_config cfg;
 	const lse_io *io;   /* NULL: read(2) and send(2) */
+	/* NULL: accept4(2), non-blocking and close-on-exec. The I/O seam a
+	 * harness uses to inject faults; returns an fd, or -1 with errno. */
+	int (*accept)(void *ctx, int listen_fd);
+	void *accept_ctx;
 	int listen_fd;      /* accept from it (shared, EPOLLEXCLUSIVE), or -1 */
 	int stop_fd;        /* readable means: shut down, or -1 */
 	int any_uid;        /* serve peers of any uid */
@@ -52,6 +56,9 @@ int lse_loop_done(const lse_loop *l);
 
 /* Connections held now. */
 size_t lse_loop_count(const lse_loop *l);
+
+/* read(2) and send(2) as an lse_io: what a NULL io means. */
+const lse_io *lse_loop_sys_io(void);
 
 /* The server's log line: "lsecho-server: ..." on stderr. */
 void lse_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
