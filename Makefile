@@ -3,6 +3,7 @@
 #   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both;
 #                        the dictionaries through libFuzzer; the server tests under TSan
 #   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel
+#   make fuzz-afl        AFL++ (-M/-S, CMPLOG) on the socket harness, FUZZ_SECONDS
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
 #   make fuzz-bench      exec/s of every target beside an empty target
 #   make corpus          regenerate the committed seeds from harness/gen_corpus.c
@@ -14,7 +15,7 @@ export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz repro fuzz-bench fuzz-compare corpus coverage canaries clean
+.PHONY: all test fuzz fuzz-afl repro fuzz-bench fuzz-compare corpus coverage canaries clean
 
 all:
 	@ci/deps.sh build
@@ -34,6 +35,10 @@ test:
 fuzz:
 	@ci/deps.sh fuzz
 	@ci/fuzz.sh
+
+fuzz-afl:
+	@ci/deps.sh afl
+	@ci/fuzz-afl.sh
 
 repro:
 	@ci/deps.sh fuzz

@@ -17,6 +17,7 @@ if [ "$verb" != build ]; then
 fi
 if [ "$verb" = afl ]; then
 	have afl-fuzz && have afl-clang-fast || missing+=(afl++)
+	have gnuplot || missing+=(gnuplot-nox)   # afl-plot's coverage-over-time PNGs
 fi
 
 # clang is there but can it link the sanitizer (and fuzzer) runtimes?

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# What `make fuzz-afl` runs: AFL++ on the socket harness (or any target), one
+# main instance (-M) and secondaries (-S, the first with CMPLOG) on the
+# available cores, from the seeds with the dictionary, then a summary.
+# Env: FUZZ_SECONDS (60), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket).
+# Work: build/afl-work/<target>/ (instances' queues, crashes, plot/).
+# Exits 0 if clean, 1 if any instance saved a crash or hang.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${FUZZ_SECONDS:-60}
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+targets=${FUZZ_TARGETS:-fuzz_socket}
+[[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz-afl: FUZZ_SECONDS must be a positive integer" >&2; exit 2; }
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz-afl: FUZZ_JOBS must be a positive integer" >&2; exit 2; }
+for t in $targets; do
+	grep -qx "$t" harness/targets.txt || { echo "fuzz-afl: unknown target '$t'" >&2; exit 2; }
+done
+# shellcheck disable=SC2086
+ci/build.sh afl $targets
+# shellcheck disable=SC2086
+ci/build.sh afl-cmplog $targets
+
+export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1
+failed=0
+for t in $targets; do
+	work=build/afl-work/$t
+	rm -rf "$work"
+	mkdir -p "$work"
+	dict=dict/lsecho.dict
+	[ -f dict/"$t".dict ] && dict=dict/$t.dict
+	pids=()
+	for ((i = 0; i < jobs; i++)); do
+		role=(-S "s$i")
+		[ "$i" -eq 0 ] && role=(-M main)
+		extra=()
+		[ "$i" -eq 1 ] && extra=(-c build/afl-cmplog/harness/"$t")
+		afl-fuzz -i corpus/"$t" -o "$work" "${role[@]}" "${extra[@]}" -m none -V "$secs" \
+			-x "$dict" -- build/afl/harness/"$t" >"$work/${role[1]}.log" 2>&1 &
+		pids+=($!)
+	done
+	echo "fuzz-afl: $t: $jobs instances for ${secs}s (logs in $work/)"
+	for p in "${pids[@]}"; do wait "$p" || true; done
+
+	printf '\n%-8s | %10s | %8s | %9s | %6s | %7s | %5s\n' instance execs "exec/s" stability paths crashes hangs
+	for stats in "$work"/*/fuzzer_stats; do
+		inst=$(basename "$(dirname "$stats")")
+		get() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
+		printf '%-8s | %10s | %8s | %9s | %6s | %7s | %5s\n' "$inst" "$(get execs_done)" \
+			"$(get execs_per_sec)" "$(get stability)" "$(get corpus_count)" \
+			"$(get saved_crashes)" "$(get saved_hangs)"
+	done
+	for f in "$work"/*/crashes/id:* "$work"/*/hangs/id:*; do
+		[ -e "$f" ] || continue
+		failed=1
+		echo "reproduce: make repro FILE='$f' TARGET=$t"
+	done
+	if command -v afl-plot >/dev/null 2>&1 && command -v gnuplot >/dev/null 2>&1; then
+		if out=$(afl-plot "$work/main" "$work/plot" 2>&1); then
+			echo "coverage over time: $work/plot/*.png"
+		else   # e.g. a run too short for afl-fuzz to have written plot rows
+			echo "afl-plot: $(printf '%s\n' "$out" | tail -1)"
+		fi
+	else
+		echo "(afl-plot needs gnuplot: apt-get install gnuplot-nox)"
+	fi
+done
+exit $failed
