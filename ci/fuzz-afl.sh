@@ -2,7 +2,8 @@
 # What `make fuzz-afl` runs: AFL++ on the socket harness (or any target), one
 # main instance (-M) and secondaries (-S, the first with CMPLOG) on the
 # available cores, from the seeds with the dictionary, then a summary.
-# Env: FUZZ_SECONDS (60), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket).
+# Env: FUZZ_SECONDS (60), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket; any
+# target works), FUZZ_MUTATOR=1 (the frame-aware mutator as AFL++ plugin).
 # Work: build/afl-work/<target>/ (instances' queues, crashes, plot/).
 # Exits 0 if clean, 1 if any instance saved a crash or hang.
 set -euo pipefail
@@ -19,6 +20,10 @@ done
 ci/build.sh afl $targets
 # shellcheck disable=SC2086
 ci/build.sh afl-cmplog $targets
+if [ "${FUZZ_MUTATOR:-0}" = 1 ]; then   # the frame-aware mutator as a plugin
+	# shellcheck disable=SC2086
+	ci/build.sh gcc $(printf 'mutator_%s ' $targets)
+fi
 
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=1
@@ -36,6 +41,8 @@ for t in $targets; do
 		[ "$i" -eq 0 ] && role=(-M main)
 		extra=()
 		[ "$i" -eq 1 ] && extra=(-c build/afl-cmplog/harness/"$t")
+		[ "${FUZZ_MUTATOR:-0}" = 1 ] &&
+			export AFL_CUSTOM_MUTATOR_LIBRARY=$PWD/build/gcc/harness/libmutator_$t.so
 		afl-fuzz -i corpus/"$t" -o "$work" "${role[@]}" "${extra[@]}" -m none -V "$secs" \
 			-x "$dict" -- build/afl/harness/"$t" >"$work/${role[1]}.log" 2>&1 &
 		pids+=($!)
