@@ -4,7 +4,9 @@
 # available cores, from the seeds with the dictionary, then a summary.
 # Env: FUZZ_SECONDS (60), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket; any
 # target works), FUZZ_MUTATOR=1 (the frame-aware mutator as AFL++ plugin).
-# Work: build/afl-work/<target>/ (instances' queues, crashes, plot/).
+# Work: build/afl-work/<target>/: seeds/ (corpus/<target>, and for
+# fuzz_socket also fuzz_multi's seeds and work corpus through multi2socket),
+# out/<instance>/ (queue, crashes, hangs, fuzzer_stats), plot/.
 # Exits 0 if clean, 1 if any instance saved a crash or hang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,14 @@ for t in $targets; do
 	mkdir -p "$work"
 	dict=dict/lsecho.dict
 	[ -f dict/"$t".dict ] && dict=dict/$t.dict
+	seeds=$work/seeds
+	mkdir -p "$seeds"
+	cp corpus/"$t"/* "$seeds"/
+	if [ "$t" = fuzz_socket ]; then   # fuzz_multi's seeds, and its work corpus
+		ci/build.sh gcc multi2socket >/dev/null
+		build/gcc/harness/multi2socket "$seeds" corpus/fuzz_multi \
+			$([ -d build/fuzz-work/fuzz_multi/corpus ] && echo build/fuzz-work/fuzz_multi/corpus)
+	fi
 	pids=()
 	for ((i = 0; i < jobs; i++)); do
 		role=(-S "s$i")
@@ -43,7 +53,7 @@ for t in $targets; do
 		[ "$i" -eq 1 ] && extra=(-c build/afl-cmplog/harness/"$t")
 		[ "${FUZZ_MUTATOR:-0}" = 1 ] &&
 			export AFL_CUSTOM_MUTATOR_LIBRARY=$PWD/build/gcc/harness/libmutator_$t.so
-		afl-fuzz -i corpus/"$t" -o "$work" "${role[@]}" "${extra[@]}" -m none -V "$secs" \
+		afl-fuzz -i "$seeds" -o "$work/out" "${role[@]}" "${extra[@]}" -m none -V "$secs" \
 			-x "$dict" -- build/afl/harness/"$t" >"$work/${role[1]}.log" 2>&1 &
 		pids+=($!)
 	done
@@ -51,20 +61,20 @@ for t in $targets; do
 	for p in "${pids[@]}"; do wait "$p" || true; done
 
 	printf '\n%-8s | %10s | %8s | %9s | %6s | %7s | %5s\n' instance execs "exec/s" stability paths crashes hangs
-	for stats in "$work"/*/fuzzer_stats; do
+	for stats in "$work"/out/*/fuzzer_stats; do
 		inst=$(basename "$(dirname "$stats")")
 		get() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
 		printf '%-8s | %10s | %8s | %9s | %6s | %7s | %5s\n' "$inst" "$(get execs_done)" \
 			"$(get execs_per_sec)" "$(get stability)" "$(get corpus_count)" \
 			"$(get saved_crashes)" "$(get saved_hangs)"
 	done
-	for f in "$work"/*/crashes/id:* "$work"/*/hangs/id:*; do
+	for f in "$work"/out/*/crashes/id:* "$work"/out/*/hangs/id:*; do
 		[ -e "$f" ] || continue
 		failed=1
 		echo "reproduce: make repro FILE='$f' TARGET=$t"
 	done
 	if command -v afl-plot >/dev/null 2>&1 && command -v gnuplot >/dev/null 2>&1; then
-		if out=$(afl-plot "$work/main" "$work/plot" 2>&1); then
+		if out=$(afl-plot "$work/out/main" "$work/plot" 2>&1); then
 			echo "coverage over time: $work/plot/*.png"
 		else   # e.g. a run too short for afl-fuzz to have written plot rows
 			echo "afl-plot: $(printf '%s\n' "$out" | tail -1)"
