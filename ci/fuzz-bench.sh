@@ -115,3 +115,12 @@ if awk -v a="$first_eps" -v b="$last_eps" \
 	echo "fuzz-bench.sh: warning: fuzz_empty ran at $first_eps exec/s first and $last_eps last," \
 		"more than 20% apart: the machine is noisy, the ratios are rough" >&2
 fi
+
+# The socket harness under AFL++, beside its floor and its fork-per-run
+# baseline, when AFL++ is installed (ci/deps.sh afl installs it).
+if command -v afl-fuzz >/dev/null 2>&1 && command -v afl-clang-fast >/dev/null 2>&1; then
+	echo
+	ci/afl-bench.sh
+else
+	echo "(AFL++ not installed: the socket harness's bench is skipped; ci/deps.sh afl)"
+fi

@@ -336,6 +336,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lse_fdp f;
 
 	setup();
+	/* Counted per run: a fork server's child holds other descriptors than
+	 * the process that ran setup(). */
 	fds = count_fds();
 	lse_fdp_init(&f, data, size);
 	flags = lse_fdp_u8(&f);

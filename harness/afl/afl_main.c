@@ -15,7 +15,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 __attribute__((weak)) int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-#ifdef __AFL_FUZZ_TESTCASE_LEN
+/* LSE_AFL_FORK_PER_RUN builds the baseline make fuzz-bench compares with:
+ * no deferred fork server, no persistent loop, so every input costs a fork
+ * and the target's whole set-up (fuzz_socket binds its socket again). */
+#if defined(__AFL_FUZZ_TESTCASE_LEN) && !defined(LSE_AFL_FORK_PER_RUN)
+#define LSE_AFL_PERSISTENT 1
 __AFL_FUZZ_INIT();
 #endif
 
@@ -59,9 +63,9 @@ int main(int argc, char **argv)
 {
 	if (LLVMFuzzerInitialize)
 		LLVMFuzzerInitialize(&argc, &argv);
+#ifdef LSE_AFL_PERSISTENT
 	/* Set-up that the target does lazily happens here, once. */
 	LLVMFuzzerTestOneInput((const uint8_t *)"", 0);
-#ifdef __AFL_FUZZ_TESTCASE_LEN
 	if (getenv("__AFL_SHM_ID") || getenv("AFL_PERSISTENT") || getenv("__AFL_SHM_FUZZ_ID")) {
 		unsigned char *buf;
 
