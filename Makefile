@@ -3,6 +3,7 @@
 #   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both;
 #                        the dictionaries through libFuzzer; the server tests under TSan
 #   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel
+#                        (ENGINE=afl: every target under AFL++ instead)
 #   make fuzz-afl        AFL++ (-M/-S, CMPLOG) on the socket harness, FUZZ_SECONDS
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
 #   make fuzz-bench      exec/s of every target beside an empty target
@@ -32,9 +33,15 @@ test:
 	ci/build.sh tsan lsecho-server test_server
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_server' --output-on-failure
 
+ENGINE ?= libfuzzer
 fuzz:
+ifeq ($(ENGINE),afl)
+	@ci/deps.sh afl
+	@FUZZ_TARGETS="$${FUZZ_TARGETS:-$$(ci/fuzz.sh --list | tr '\n' ' ')}" ci/fuzz-afl.sh
+else
 	@ci/deps.sh fuzz
 	@ci/fuzz.sh
+endif
 
 fuzz-afl:
 	@ci/deps.sh afl

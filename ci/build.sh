@@ -10,6 +10,7 @@
 #   tsan     build/tsan      clang ThreadSanitizer: the server and its integration tests
 #   afl      build/afl       afl-clang-fast, ASan+UBSan, AFL++ persistent main (harness/afl/)
 #   afl-cmplog build/afl-cmplog  the same with AFL_LLVM_CMPLOG=1, for afl-fuzz -c
+#   afl-plain  build/afl-plain   afl-clang-fast, no sanitizers: for afl-showmap coverage
 set -euo pipefail
 cd "$(dirname "$0")/.."
 variant=${1:?variant}
@@ -24,6 +25,7 @@ asan) dir=build/asan; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGI
 gcc) dir=build/gcc; args=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=standalone) ;;
 fuzz) dir=build/fuzz; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=OFF) ;;
 afl) dir=build/afl; args=(-DCMAKE_C_COMPILER=afl-clang-fast "${san[@]}" -DLSE_FUZZ_ENGINE=afl) ;;
+afl-plain) dir=build/afl-plain; args=(-DCMAKE_C_COMPILER=afl-clang-fast -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=afl) ;;
 afl-cmplog) export AFL_LLVM_CMPLOG=1; dir=build/afl-cmplog; args=(-DCMAKE_C_COMPILER=afl-clang-fast "${san[@]}" -DLSE_FUZZ_ENGINE=afl) ;;
 tsan) dir=build/tsan; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" -DLSE_SANITIZE=thread -DLSE_FUZZ_ENGINE=none) ;;
 cov) dir=build/cov; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O0 -g -fprofile-instr-generate -fcoverage-mapping" -DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate -DLSE_FUZZ_ENGINE=standalone) ;;
