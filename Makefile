@@ -2,7 +2,8 @@
 #   make                 release build into build/
 #   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both;
 #                        the dictionaries through libFuzzer; the server tests under TSan
-#   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel
+#   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel,
+#                        then the socket harness under AFL++ (installed if missing)
 #                        (ENGINE=afl: every target under AFL++ instead)
 #   make fuzz-afl        AFL++ (-M/-S, CMPLOG) on the socket harness, FUZZ_SECONDS
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
@@ -40,7 +41,11 @@ ifeq ($(ENGINE),afl)
 	@FUZZ_TARGETS="$${FUZZ_TARGETS:-$$(ci/fuzz.sh --list | tr '\n' ' ')}" ci/fuzz-afl.sh
 else
 	@ci/deps.sh fuzz
-	@ci/fuzz.sh
+	@rc=0; ci/fuzz.sh || rc=$$?; \
+	if [ -z "$$LSE_SKIP_AFL" ] && ci/deps.sh afl; then \
+	  echo; echo "make fuzz: and the socket harness under AFL++ (LSE_SKIP_AFL=1 skips it)"; \
+	  FUZZ_TARGETS=fuzz_socket ci/fuzz-afl.sh || rc=1; \
+	else echo "make fuzz: AFL++ part skipped"; fi; exit $$rc
 endif
 
 fuzz-afl:
