@@ -1,7 +1,8 @@
 # lsecho: the user-facing verbs, over CMake (flags live in ci/build.sh).
 #   make                 release build into build/
 #   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both;
-#                        the dictionaries through libFuzzer; the server tests under TSan
+#                        the dictionaries through libFuzzer; the server tests under TSan;
+#                        the OSS-Fuzz build (ci/oss-fuzz/check-build) for libFuzzer and AFL++
 #   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel,
 #                        then the socket harness under AFL++ (installed if missing)
 #                        (ENGINE=afl: every target under AFL++ instead)
@@ -33,6 +34,7 @@ test:
 	for d in dict/*.dict; do ci/check-dict.sh build/fuzz/harness/fuzz_empty $$d || exit 1; done
 	ci/build.sh tsan lsecho-server test_server
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_server' --output-on-failure
+	ci/oss-fuzz/check-build libfuzzer:address $$(ci/deps.sh afl >/dev/null 2>&1 && echo afl:address)
 
 ENGINE ?= libfuzzer
 fuzz:
