@@ -12,6 +12,7 @@ have cmake || missing+=(cmake)
 have patch || missing+=(patch)
 have zip || missing+=(zip)
 have unzip || missing+=(unzip)
+python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
 have ninja || missing+=(ninja-build)
 if [ "$verb" != build ]; then
 	have clang || missing+=(clang)
