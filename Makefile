@@ -8,6 +8,8 @@
 #                        (ENGINE=afl: every target under AFL++ instead)
 #   make fuzz-afl        AFL++ (-M/-S, CMPLOG) on the socket harness, FUZZ_SECONDS
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
+#   make minimize FILE=f minimize a failing input, checking it fails the same way
+#   make regress FILE=f  minimize, then keep it in corpus/regressions/<target>/
 #   make fuzz-bench      exec/s of every target beside an empty target
 #   make corpus          regenerate the committed seeds from harness/gen_corpus.c
 #   make coverage        llvm-cov of src/ from every target's seeds (HTML under build/coverage/)
@@ -18,7 +20,7 @@ export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz fuzz-afl repro fuzz-bench fuzz-compare corpus coverage canaries clean
+.PHONY: all test fuzz fuzz-afl repro minimize regress fuzz-bench fuzz-compare corpus coverage canaries clean
 
 all:
 	@ci/deps.sh build
@@ -57,6 +59,14 @@ fuzz-afl:
 repro:
 	@ci/deps.sh fuzz
 	@ci/repro.sh "$(FILE)" "$(TARGET)"
+
+minimize:
+	@ci/deps.sh fuzz
+	@ci/regress.sh minimize "$(FILE)" "$(TARGET)"
+
+regress:
+	@ci/deps.sh fuzz
+	@ci/regress.sh regress "$(FILE)" "$(TARGET)"
 
 fuzz-bench:
 	@ci/deps.sh fuzz

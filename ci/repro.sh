@@ -6,7 +6,8 @@
 #   - a directory in FILE's path named after a target, deepest first
 #     (build/fuzz-work/fuzz_session/crashes/crash-abc, corpus/regressions/fuzz_raw/x)
 #   - an OSS-Fuzz/ClusterFuzzLite name: clusterfuzz-testcase[-minimized]-<target>-<digits>
-# Env: FUZZ_TIMEOUT=25 (-timeout, s), so that timeout-* artifacts reproduce.
+# Env: FUZZ_TIMEOUT=25 (-timeout, s), so that timeout-* artifacts reproduce;
+#      REPRO_WHICH=1 only prints the inferred target.
 # Exits 0 if the input runs clean ("does not reproduce"), the target's
 # non-zero status if it still fails, 2 on a usage error.
 set -euo pipefail
@@ -46,6 +47,10 @@ else
 	[ -n "$target" ] || die "cannot tell which target $file is for.
   Known targets: ${known[*]}
   Pass one: make repro FILE=$file TARGET=<target>"
+fi
+if [ -n "${REPRO_WHICH:-}" ]; then   # ci/regress.sh asks only which target
+	echo "$target"
+	exit 0
 fi
 echo "repro.sh: target $target (from $how)"
 
