@@ -37,6 +37,27 @@ uint32_t lse_drive_limit(uint8_t flags)
 	return limits[flags & 7];
 }
 
+size_t lse_drive_drain(unsigned index)
+{
+	return drains[index & 15];
+}
+
+void lse_hbuf_put(lse_hbuf *b, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		LSE_ORACLE(b->p != NULL, "harness out of memory");
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+}
+
 static size_t documented_bound(const run *r)
 {
 	if (r->d->mode == LSE_MODE_RAW)
@@ -155,7 +176,7 @@ static int schedule(run *r, uint8_t flags)
 			offer(r);
 			break;
 		case 2:
-			drain(r, drains[(op >> 2) & 15]);
+			drain(r, lse_drive_drain(op >> 2));
 			break;
 		default:
 			return (op >> 2) & 1;

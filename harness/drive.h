@@ -18,6 +18,17 @@ typedef struct lse_drive {
 /* The server limit that flags bits 0-2 select. */
 uint32_t lse_drive_limit(uint8_t flags);
 
+/* What a DRAIN operation's index (0..15) lets the peer read. */
+size_t lse_drive_drain(unsigned index);
+
+/* A growable byte buffer for the harnesses' clients (aborts on OOM). */
+typedef struct lse_hbuf {
+	uint8_t *p;
+	size_t len, cap;
+} lse_hbuf;
+
+void lse_hbuf_put(lse_hbuf *b, const uint8_t *p, size_t n);
+
 /* Runs the input; `f` has had its target header bytes read already except
  * `flags` and `chunk` which the caller passes. Returns the session's final
  * error (LSE_OK, a protocol error, or LSE_E_NOMEM if d->nomem_ok). */

@@ -20,17 +20,12 @@
 
 #define PEERS 64
 
-typedef struct buf {
-	uint8_t *p;
-	size_t len, cap;
-} buf;
-
 typedef struct peer {
 	int shut, aborted, server_closed;
 	unsigned interest;   /* what "epoll" has registered; 0 once closed */
-	buf in;          /* everything the client sent */
+	lse_hbuf in;          /* everything the client sent */
 	size_t rd;       /* the server has read in.p[0, rd) */
-	buf out;         /* everything the server wrote */
+	lse_hbuf out;         /* everything the server wrote */
 	size_t unread;   /* of out, still in the "kernel buffer" */
 	size_t cap;      /* kernel buffer capacity */
 } peer;
@@ -43,22 +38,6 @@ typedef struct world {
 	uint8_t scratch[65536];
 	size_t scratch_len;
 } world;
-
-static void buf_put(buf *b, const uint8_t *p, size_t n)
-{
-	if (n == 0)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n)
-			cap *= 2;
-		b->p = realloc(b->p, cap);
-		LSE_ORACLE(b->p != NULL, "harness out of memory");
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
 
 static ptrdiff_t mem_read(void *ctx, int fd, uint8_t *dst, size_t len)
 {
@@ -85,7 +64,7 @@ static ptrdiff_t mem_write(void *ctx, int fd, const uint8_t *src, size_t len)
 	if (n == 0)
 		return LSE_IO_AGAIN;
 	n = n < len ? n : len;
-	buf_put(&p->out, src, n);
+	lse_hbuf_put(&p->out, src, n);
 	p->unread += n;
 	return (ptrdiff_t)n;
 }
@@ -178,8 +157,6 @@ static void op_open(world *w, uint8_t op)
 
 static void op_peer(world *w, lse_fdp *f, uint8_t op)
 {
-	static const size_t drains[16] = { 1, 2, 3, 7, 8, 12, 13, 64, 137, 138, 139,
-					   1000, 4096, 65536, 131072, SIZE_MAX };
 	uint8_t k = lse_fdp_u8(f);
 	peer *p;
 	size_t at = f->head, n;
@@ -193,10 +170,10 @@ static void op_peer(world *w, lse_fdp *f, uint8_t op)
 		n = lse_fdp_take(f, (op & 7) == 1 ? (size_t)(op >> 3) + 1
 						  : ((size_t)(op >> 3) + 1) * 128);
 		if (!p->shut && !p->aborted)
-			buf_put(&p->in, f->p + at, n);
+			lse_hbuf_put(&p->in, f->p + at, n);
 		break;
 	case 3:
-		client_drain(p, drains[(op >> 3) & 15]);
+		client_drain(p, lse_drive_drain(op >> 3));
 		break;
 	case 4:
 		p->shut = 1;

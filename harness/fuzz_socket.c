@@ -32,16 +32,11 @@
 
 #define PEERS 32
 
-typedef struct buf {
-	uint8_t *p;
-	size_t len, cap;
-} buf;
-
 typedef struct peer {
 	int fd;              /* the client's end, -1 once aborted */
-	buf out;             /* taken from the input, to be written */
+	lse_hbuf out;             /* taken from the input, to be written */
 	size_t wrote;        /* of out, written: the stream the server saw */
-	buf got;             /* read back */
+	lse_hbuf got;             /* read back */
 	int shut_wanted, shut, aborted, eof, dead;
 } peer;
 
@@ -116,22 +111,6 @@ static const lse_io fx_io = { fx_read, fx_write, NULL };
 
 static lse_sock listener;   /* one listening socket for the whole run */
 static int listening;
-
-static void buf_put(buf *b, const uint8_t *p, size_t n)
-{
-	if (n == 0)
-		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n)
-			cap *= 2;
-		b->p = realloc(b->p, cap);
-		LSE_ORACLE(b->p != NULL, "harness out of memory");
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
 
 static int count_fds(void)
 {
@@ -263,7 +242,7 @@ static int client_read(peer *p, size_t max)
 		}
 		if (n < 0)
 			break;
-		buf_put(&p->got, b, (size_t)n);
+		lse_hbuf_put(&p->got, b, (size_t)n);
 		total += (size_t)n;
 	}
 	return total > 0;
@@ -271,8 +250,6 @@ static int client_read(peer *p, size_t max)
 
 static void op_peer(lse_fdp *f, peer *peers, int npeers, uint8_t op)
 {
-	static const size_t drains[16] = { 1, 2, 3, 7, 8, 12, 13, 64, 137, 138, 139,
-					   1000, 4096, 65536, 131072, SIZE_MAX };
 	uint8_t k = lse_fdp_u8(f);
 	size_t at = f->head, n;
 	peer *p;
@@ -286,11 +263,11 @@ static void op_peer(lse_fdp *f, peer *peers, int npeers, uint8_t op)
 		n = lse_fdp_take(f, (op & 7) == 1 ? (size_t)(op >> 3) + 1
 						  : ((size_t)(op >> 3) + 1) * 128);
 		if (!p->shut_wanted && !p->aborted)
-			buf_put(&p->out, f->p + at, n);
+			lse_hbuf_put(&p->out, f->p + at, n);
 		client_write(p);
 		break;
 	case 3:
-		client_read(p, drains[(op >> 3) & 15]);
+		client_read(p, lse_drive_drain(op >> 3));
 		break;
 	case 4:
 		p->shut_wanted = 1;
