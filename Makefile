@@ -10,6 +10,9 @@
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
 #   make minimize FILE=f minimize a failing input, checking it fails the same way
 #   make regress FILE=f  minimize, then keep it in corpus/regressions/<target>/
+#   make corpus-min      merge/minimize each target's work corpus (libFuzzer -merge=1, afl-cmin),
+#                        keeping every edge [CORPUS=dir TARGET=name: a downloaded corpus]
+#   make corpus-min-bench  corpus-min against a bare -merge=1 on 10,000 files
 #   make fuzz-bench      exec/s of every target beside an empty target
 #   make corpus          regenerate the committed seeds from harness/gen_corpus.c
 #   make coverage        llvm-cov of src/ from every target's seeds (HTML under build/coverage/)
@@ -20,7 +23,7 @@ export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz fuzz-afl repro minimize regress fuzz-bench fuzz-compare corpus coverage canaries clean
+.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries clean
 
 all:
 	@ci/deps.sh build
@@ -67,6 +70,14 @@ minimize:
 regress:
 	@ci/deps.sh fuzz
 	@ci/regress.sh regress "$(FILE)" "$(TARGET)"
+
+corpus-min:
+	@ci/deps.sh fuzz
+	@ci/corpus-min.sh
+
+corpus-min-bench:
+	@ci/deps.sh fuzz
+	@ci/corpus-min-bench.sh
 
 fuzz-bench:
 	@ci/deps.sh fuzz
