@@ -58,6 +58,22 @@ void lse_hbuf_put(lse_hbuf *b, const uint8_t *p, size_t n)
 	b->len += n;
 }
 
+/* The peer's receive buffer, kept from run to run: a fresh one per run cost
+ * more than a short run's session. */
+static uint8_t *out_space(size_t need)
+{
+	static uint8_t *buf;
+	static size_t cap;
+
+	if (need > cap) {
+		free(buf);
+		cap = need > 2 * cap ? need : 2 * cap;
+		buf = malloc(cap);
+		LSE_ORACLE(buf != NULL, "harness out of memory");
+	}
+	return buf;
+}
+
 static size_t documented_bound(const run *r)
 {
 	if (r->d->mode == LSE_MODE_RAW)
@@ -233,8 +249,7 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 		return rc;
 	}
 	r.out_cap = f->tail + 2 * LSE_ERR_FRAME_MAX;
-	r.out = malloc(r.out_cap);
-	LSE_ORACLE(r.out != NULL, "harness out of memory");
+	r.out = out_space(r.out_cap);
 	check(&r);
 	eof = schedule(&r, flags);
 	lse_fdp_take(f, lse_fdp_left(f));
@@ -247,6 +262,5 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 	err = lse_sess_error(r.s);
 	lse_sess_free(r.s);
 	free(storage);
-	free(r.out);
 	return err;
 }

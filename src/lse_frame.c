@@ -61,22 +61,30 @@ size_t lse_frame_error(uint8_t out[LSE_ERR_FRAME_MAX], int err)
 	return LSE_HDR_LEN + 2 + rlen;
 }
 
+/* The protocol texts go on the wire: keep each <= LSE_REASON_MAX and in step
+ * with docs/protocol.md. A table, not a switch: every ERROR frame looks its
+ * text up, and under fuzzing a switch costs a comparison callback each time. */
+static const char *const proto_text[] = {
+	"success",
+	"bad magic",
+	"unsupported version",
+	"bad frame type",
+	"payload exceeds negotiated maximum",
+	"malformed HELLO",
+	"first frame must be HELLO",
+	"duplicate HELLO",
+	"bad payload length for frame type",
+};
+_Static_assert(sizeof proto_text / sizeof proto_text[0] == 1 - LSE_E_BAD_LENGTH,
+	       "one text per protocol error, and success");
+
 const char *lse_strerror(int err)
 {
-	/* The protocol texts go on the wire: keep each <= LSE_REASON_MAX and
-	 * in step with docs/protocol.md. */
-	switch (err) {
-	case LSE_OK: return "success";
-	case LSE_E_BAD_MAGIC: return "bad magic";
-	case LSE_E_BAD_VERSION: return "unsupported version";
-	case LSE_E_BAD_TYPE: return "bad frame type";
-	case LSE_E_TOO_LARGE: return "payload exceeds negotiated maximum";
-	case LSE_E_BAD_HELLO: return "malformed HELLO";
-	case LSE_E_NOT_NEGOTIATED: return "first frame must be HELLO";
-	case LSE_E_DUPLICATE_HELLO: return "duplicate HELLO";
-	case LSE_E_BAD_LENGTH: return "bad payload length for frame type";
-	case LSE_E_NOMEM: return "out of memory";
-	case LSE_E_INVAL: return "invalid argument";
-	default: return "unknown error";
-	}
+	if (err <= LSE_OK && err >= LSE_E_BAD_LENGTH)
+		return proto_text[-err];
+	if (err == LSE_E_NOMEM)
+		return "out of memory";
+	if (err == LSE_E_INVAL)
+		return "invalid argument";
+	return "unknown error";
 }

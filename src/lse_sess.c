@@ -12,7 +12,7 @@
 #define RESERVE ((size_t)LSE_ERR_FRAME_MAX)
 #define SMALL_CAP LSE_SESS_FRAMED_BOUND(0)
 
-enum sess_state {
+enum sess_state {      /* the reading states come first: see is_reading() */
 	READ_HEADER,  /* collecting a header into hdr[] */
 	READ_HELLO,   /* collecting HELLO's value into hello[] */
 	READ_PAYLOAD, /* echoing a DATA/PING payload straight into the output */
@@ -83,6 +83,17 @@ static size_t config_buf_max(const lse_sess_config *r)
 
 /* ---- output ring ---- */
 
+/* pos % s->cap. Positions rarely run a lap ahead (the ring restarts at 0
+ * whenever it empties), and a division costs more than the rest of a step. */
+static size_t ring_at(const lse_sess *s, uint64_t pos)
+{
+	if (pos < s->cap)
+		return (size_t)pos;
+	if (pos - s->cap < s->cap)
+		return (size_t)(pos - s->cap);
+	return (size_t)(pos % s->cap);
+}
+
 static size_t out_free(const lse_sess *s)
 {
 	return s->cap - (size_t)(s->wr - s->sent);
@@ -90,7 +101,7 @@ static size_t out_free(const lse_sess *s)
 
 static void out_put(lse_sess *s, const uint8_t *p, size_t n)
 {
-	size_t at = (size_t)(s->wr % s->cap);
+	size_t at = ring_at(s, s->wr);
 	size_t first = n < s->cap - at ? n : s->cap - at;
 
 	assert(n <= out_free(s));
@@ -108,7 +119,7 @@ static void out_commit(lse_sess *s)
 static int out_grow(lse_sess *s, size_t cap)
 {
 	size_t used = (size_t)(s->wr - s->sent);
-	size_t at = (size_t)(s->sent % s->cap);
+	size_t at = ring_at(s, s->sent);
 	size_t first = used < s->cap - at ? used : s->cap - at;
 	uint8_t *nb = s->mem.alloc(s->mem.ud, cap);
 
@@ -376,8 +387,7 @@ static ptrdiff_t framed_recv(lse_sess *s, const uint8_t *in, size_t len)
 
 static int is_reading(const lse_sess *s)
 {
-	return s->st == READ_HEADER || s->st == READ_HELLO ||
-	       s->st == READ_PAYLOAD || s->st == READ_RAW;
+	return s->st <= READ_RAW;
 }
 
 ptrdiff_t lse_sess_recv(lse_sess *s, const uint8_t *in, size_t len)
@@ -415,7 +425,7 @@ uint8_t *lse_sess_recv_buf(lse_sess *s, size_t *len)
 	if (s->filled && out_reserve(s, out_free(s) + 1) != LSE_OK)
 		return NULL;
 	s->filled = 0;
-	at = (size_t)(s->wr % s->cap);
+	at = ring_at(s, s->wr);
 	n = out_free(s) < s->cap - at ? out_free(s) : s->cap - at;
 	*len = n;
 	return s->buf + at;
@@ -427,7 +437,7 @@ int lse_sess_recv_ack(lse_sess *s, size_t n)
 
 	if (s == NULL || s->st != READ_RAW)
 		return LSE_E_INVAL;
-	at = (size_t)(s->wr % s->cap);
+	at = ring_at(s, s->wr);
 	avail = out_free(s) < s->cap - at ? out_free(s) : s->cap - at;
 	if (n > avail)
 		return LSE_E_INVAL;
@@ -461,7 +471,7 @@ void lse_sess_eof(lse_sess *s)
 
 static size_t send_len(const lse_sess *s)
 {
-	size_t at = (size_t)(s->sent % s->cap);
+	size_t at = ring_at(s, s->sent);
 	size_t n = s->st == CLOSED ? 0 : (size_t)(s->done - s->sent);
 
 	return n < s->cap - at ? n : s->cap - at;
@@ -475,7 +485,7 @@ const uint8_t *lse_sess_send_buf(lse_sess *s, size_t *len)
 		return NULL;
 	}
 	*len = send_len(s);
-	return s->buf + (size_t)(s->sent % s->cap);
+	return s->buf + ring_at(s, s->sent);
 }
 
 int lse_sess_send_ack(lse_sess *s, size_t n)
