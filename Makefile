@@ -17,13 +17,14 @@
 #   make corpus          regenerate the committed seeds from harness/gen_corpus.c
 #   make coverage        llvm-cov of src/ from every target's seeds (HTML under build/coverage/)
 #   make canaries        fuzz each canary bug (ci/canaries/) and report who finds it, how fast
+#   make canaries-afl    the same under AFL++: the socket harness, 2 cores, 5 minutes per canary
 #   make fuzz-compare    coverage after FUZZ_SECONDS, plain libFuzzer vs the frame-aware mutator
 FUZZ_SECONDS ?= 60
 export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries clean
+.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl clean
 
 all:
 	@ci/deps.sh build
@@ -94,6 +95,10 @@ coverage:
 canaries:
 	@ci/deps.sh fuzz
 	@ci/canaries.sh
+
+canaries-afl:
+	@ci/deps.sh afl
+	@ci/canaries-afl.sh
 
 corpus:
 	@ci/deps.sh test
