@@ -4,10 +4,15 @@
 # persistent socketpair floor (harness/afl/floor_socketpair.c) and the same
 # harness forking and binding for every input (fuzz_socket_fork). Each runs
 # afl-fuzz alone for AFL_BENCH_SECONDS (20) on one-connection seeds under
-# 1 KiB. Goals (issue 6): >= 0.70 of the floor, >= 25x the fork-per-run.
+# 1 KiB (-G 1024), the socket harnesses capped at one connection per input
+# (LSE_FUZZ_SOCKET_PEERS=1), AFL_BENCH_REPEAT (2) rounds alternating; medians.
+# Goals (issue 6): >= 0.70 of the floor, >= 25x the fork-per-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${AFL_BENCH_SECONDS:-20}
+repeat=${AFL_BENCH_REPEAT:-2}
+[[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "afl-bench: AFL_BENCH_SECONDS must be a positive integer" >&2; exit 2; }
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || { echo "afl-bench: AFL_BENCH_REPEAT must be a positive integer" >&2; exit 2; }
 ci/build.sh afl floor_socketpair fuzz_socket fuzz_socket_fork >/dev/null
 work=build/afl-bench
 rm -rf "$work"
@@ -18,16 +23,25 @@ done
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1
-rate() {   # binary -> exec/s
-	local out=$work/$1
+rate() {   # binary round -> exec/s
+	local out=$work/$1-$2
 	afl-fuzz -i "$work/seeds" -o "$out" -S one -m none -V "$secs" -g 1 -G 1024 \
 		-- build/afl/harness/"$1" >"$out.log" 2>&1 || true
 	awk -F' *: *' '$1 == "execs_per_sec" { print $2 }' "$out/one/fuzzer_stats"
 }
-floor=$(rate floor_socketpair)
-sock=$(rate fuzz_socket)
-fork=$(rate fuzz_socket_fork)
-printf '%-18s | %10s | %s\n' harness "exec/s" ratio
-printf '%-18s | %10s | %s\n' floor_socketpair "$floor" 1
-printf '%-18s | %10s | %s of the floor (goal 0.70)\n' fuzz_socket "$sock" "$(awk -v a="$sock" -v b="$floor" 'BEGIN { printf "%.2f", a / b }')"
-printf '%-18s | %10s | fuzz_socket runs %sx as fast (goal 25)\n' fuzz_socket_fork "$fork" "$(awk -v a="$sock" -v b="$fork" 'BEGIN { printf "%.1f", a / b }')"
+# One connection per input in both socket harnesses, as in the floor.
+export LSE_FUZZ_SOCKET_PEERS=1
+declare -A all
+for ((r = 1; r <= repeat; r++)); do   # alternating: the machine's speed drifts
+	for h in floor_socketpair fuzz_socket fuzz_socket_fork; do
+		all[$h]+="$(rate "$h" "$r") "
+	done
+done
+median() { printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+floor=$(median "${all[floor_socketpair]}")
+sock=$(median "${all[fuzz_socket]}")
+fork=$(median "${all[fuzz_socket_fork]}")
+printf '%-18s | %10s | %-38s | %s\n' harness "exec/s" ratio "runs (exec/s)"
+printf '%-18s | %10s | %-38s | %s\n' floor_socketpair "$floor" 1 "${all[floor_socketpair]}"
+printf '%-18s | %10s | %-38s | %s\n' fuzz_socket "$sock" "$(awk -v a="$sock" -v b="$floor" 'BEGIN { printf "%.2f of the floor (goal 0.70)", a / b }')" "${all[fuzz_socket]}"
+printf '%-18s | %10s | %-38s | %s\n' fuzz_socket_fork "$fork" "$(awk -v a="$sock" -v b="$fork" 'BEGIN { printf "fuzz_socket is %.1fx as fast (goal 25)", a / b }')" "${all[fuzz_socket_fork]}"

@@ -95,7 +95,7 @@ static ptrdiff_t fx_write(void *ctx, int fd, const uint8_t *buf, size_t len)
 }
 
 /* Descriptors: a run notes every descriptor number it sees made (the
- * sockets it makes, what the loop accepts, the epoll set); at the end none of
+ * sockets it makes, what the loop accepts); at the end none of
  * them may be open. A number open before the run cannot be handed out during
  * it, so an open one is a leak. A few fcntl() calls, where listing
  * /proc/self/fd twice cost ten syscalls a run. */
@@ -159,6 +159,10 @@ static const lse_io fx_io = { fx_read, fx_write, NULL };
 
 static lse_sock listener;   /* one listening socket for the whole run */
 static int listening;
+/* PEERS, or LSE_FUZZ_SOCKET_PEERS from the environment: make fuzz-bench sets
+ * 1 to measure against the socketpair floor on the same work, one connection
+ * per input (issue 6's condition). Fuzzing leaves it unset. */
+static int max_peers = PEERS;
 static struct sockaddr_un listen_addr;
 static socklen_t listen_addr_len;
 
@@ -167,10 +171,21 @@ static socklen_t listen_addr_len;
  * whichever process of a fuzzing run exits first. */
 static void setup(void)
 {
-	char name[64], err[256];
+	char name[64], err[256], *end;
+	const char *env = getenv("LSE_FUZZ_SOCKET_PEERS");
 
 	if (listening)
 		return;
+	if (env != NULL) {
+		long v = strtol(env, &end, 10);
+
+		max_peers = (int)v;
+		if (*env == '\0' || *end != '\0' || v < 1 || v > PEERS) {
+			fprintf(stderr, "fuzz_socket: LSE_FUZZ_SOCKET_PEERS must be 1..%d, not '%s'\n",
+				PEERS, env);
+			abort();
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	snprintf(name, sizeof name, "@lsecho-fuzz-socket-%ld", (long)getpid());
 	if (lse_sock_listen(&listener, name, err, sizeof err) != 0) {
@@ -204,7 +219,7 @@ static void op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 	peer *p = &peers[*npeers];
 	int sv[2], size = sndbuf[(op >> 4) & 3];
 
-	if (*npeers == PEERS)
+	if (*npeers == max_peers)
 		return;
 	memset(p, 0, sizeof *p);
 	if (op & 8) {            /* through the listening socket: the loop accepts */
@@ -346,6 +361,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint32_t chunks[8] = { 1, 2, 7, 64, 277, 4096, 65536, 100000 };
 	static lse_loop l;
+	static int loop_made;
 	static peer peers[PEERS];
 	lse_loop_opts o = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0 };
 	int npeers = 0;
@@ -368,8 +384,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.cfg.max_payload = lse_drive_limit(flags);
 	o.cfg.chunk = chunks[(flags >> 4) & 7];
 	o.listen_fd = listener.fd;
-	LSE_ORACLE(lse_loop_init(&l, &o) == 0, "lse_loop_init");
-	fd_seen(l.epfd);
+	/* One loop (one epoll set) for the whole process, as a server thread
+	 * has; each run starts it empty with that run's options. */
+	if (!loop_made) {
+		LSE_ORACLE(lse_loop_init(&l, &o) == 0, "lse_loop_init");
+		loop_made = 1;
+	} else {
+		LSE_ORACLE(lse_loop_reset(&l, &o) == 0, "lse_loop_reset");
+	}
 	while (lse_fdp_left(&f) > 0) {
 		uint8_t op = lse_fdp_u8(&f);
 
@@ -402,7 +424,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Clients are gone: the loop must see every close and let go. */
 	settle(&l);
 	LSE_ORACLE(lse_loop_count(&l) == 0, "the loop still holds connections its clients closed");
-	lse_loop_fini(&l);
 	check_no_fd_leaked();
 	return 0;
 }
