@@ -272,7 +272,7 @@ int lse_loop_init(lse_loop *l, const lse_loop_opts *o)
 		l->o.accept = sys_accept;
 	l->deadline_ms = -1;
 	l->epfd = -1;
-	if (lse_conntab_init(&l->tab, &o->cfg, NULL) != LSE_OK) {
+	if (lse_conntab_init(&l->tab, &o->cfg, o->mem) != LSE_OK) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -297,7 +297,7 @@ int lse_loop_reset(lse_loop *l, const lse_loop_opts *o)
 		return -1;
 	}
 	if (o->listen_fd != l->o.listen_fd || o->stop_fd != l->o.stop_fd ||
-	    lse_conntab_init(&tab, &o->cfg, NULL) != LSE_OK) {
+	    lse_conntab_init(&tab, &o->cfg, o->mem) != LSE_OK) {
 		errno = EINVAL;
 		return -1;
 	}

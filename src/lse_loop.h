@@ -22,6 +22,10 @@ typedef struct lse_loop_opts {
 	int listen_fd;      /* accept from it (shared, EPOLLEXCLUSIVE), or -1 */
 	int stop_fd;        /* readable means: shut down, or -1 */
 	int any_uid;        /* serve peers of any uid */
+	/* NULL: malloc. The allocator of the connection table and its sessions;
+	 * a harness passes one that fails on request (a refused allocation
+	 * closes that one connection). */
+	const lse_mem *mem;
 } lse_loop_opts;
 
 typedef struct lse_loop {

@@ -43,7 +43,7 @@ static void *worker_main(void *arg)
 
 static int worker_init(worker *w, lse_server *srv)
 {
-	lse_loop_opts o = { srv->cfg, NULL, NULL, NULL, srv->sock.fd, srv->stop_fd, srv->o.any_uid };
+	lse_loop_opts o = { srv->cfg, NULL, NULL, NULL, srv->sock.fd, srv->stop_fd, srv->o.any_uid, NULL };
 
 	if (lse_loop_init(&w->loop, &o) != 0) {
 		lse_loop_fini(&w->loop);

@@ -85,7 +85,7 @@ static void build_stream(lse_bytes *b, int i, uint64_t *rng)
 
 static void test_loop_many_connections(void)
 {
-	lse_loop_opts o = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0 };
+	lse_loop_opts o = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
 	static lse_loop l;
 	client c[CONNS];
 	uint64_t rng = 7;
@@ -169,7 +169,7 @@ static void test_loop_many_connections(void)
 static void test_loop_stop(void)
 {
 	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), sv[2];
-	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, efd, 0 };
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, efd, 0, NULL };
 	static lse_loop l;
 	uint64_t one = 1;
 	char buf[16];
@@ -201,8 +201,8 @@ static void test_loop_stop(void)
  * same one. */
 static void test_loop_reset(void)
 {
-	lse_loop_opts raw = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0 };
-	lse_loop_opts framed = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0 };
+	lse_loop_opts raw = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
+	lse_loop_opts framed = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
 	lse_loop_opts other = raw;
 	static lse_loop l;
 	uint8_t bye[LSE_HDR_LEN], buf[64];
