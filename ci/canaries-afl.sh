@@ -10,9 +10,11 @@
 # In build/canaries-afl/:
 #   seeds/        the seeds of `make fuzz-afl` for fuzz_socket: corpus/fuzz_socket
 #                 and corpus/fuzz_multi through multi2socket (made once)
-#   control.log   the unpatched binary's seed replay (build/afl/harness/fuzz_socket)
-#   <canary>/src-tree/  src/ harness/ tests/ corpus/ dict/ CMakeLists.txt ci/
-#                 docs/, patched, built with its own ci/build.sh afl fuzz_socket
+#   base/         src/ harness/ tests/ corpus/ dict/ CMakeLists.txt ci/ docs/,
+#                 copied once at the start, so every canary patches the same tree
+#   fuzz_socket.control, control.log  the unpatched binary (build/afl/harness/
+#                 fuzz_socket, built at the start) and its seed replay
+#   <canary>/src-tree/  base/ patched, built with its own ci/build.sh afl fuzz_socket
 #   <canary>/     patch.log, build.log, seeds.log (the failing seed's replay),
 #                 afl/out/{main,s1}/ (queue, crashes, fuzzer_stats), afl/*.log,
 #                 repro.log and control.log (the crash on the canary, unpatched)
@@ -197,17 +199,22 @@ stat_of() {   # fuzzer_stats key
 	awk -F' *: *' -v k="$2" '$1 == k { print $2 }' "$1" 2>/dev/null
 }
 
-# ---- set-up: the unpatched binary, the seeds, the control replay ----
-control=$root/build/afl/harness/fuzz_socket
-echo "canaries-afl.sh: unpatched fuzz_socket (ci/build.sh afl), seeds, control replay"
+# ---- set-up: the tree, the unpatched binary, the seeds, the control replay ----
+# One copy of the tree and of the unpatched binary, taken together: the
+# canaries then agree with each other and with their control even if the
+# tree changes during the run.
+echo "canaries-afl.sh: tree copy, unpatched fuzz_socket (ci/build.sh afl), seeds, control replay"
+make_tree "$out/base"
 ci/build.sh afl fuzz_socket >"$out/build-control.log" 2>&1 ||
 	die "the unpatched tree does not build; see $out/build-control.log"
+control=$out/fuzz_socket.control
+cp build/afl/harness/fuzz_socket "$control"
 ci/build.sh gcc multi2socket >"$out/build-multi2socket.log" 2>&1 ||
 	die "multi2socket does not build; see $out/build-multi2socket.log"
 rm -rf "$out/seeds"
 mkdir -p "$out/seeds"
-cp corpus/fuzz_socket/* "$out/seeds/"
-build/gcc/harness/multi2socket "$out/seeds" corpus/fuzz_multi >/dev/null ||
+cp "$out"/base/corpus/fuzz_socket/* "$out/seeds/"
+build/gcc/harness/multi2socket "$out/seeds" "$out/base/corpus/fuzz_multi" >/dev/null ||
 	die "multi2socket failed on corpus/fuzz_multi"
 echo "  $(find "$out/seeds" -type f | wc -l) seeds in $out/seeds"
 bad=$(failing_seed "$control" "$out/control.log")
@@ -227,16 +234,16 @@ for c in "${canaries[@]}"; do
 	echo "canaries-afl.sh: $c"
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	make_tree "$tree"
+	cp -r "$out/base" "$tree"
 	if ! patch -p1 --batch --forward --fuzz=0 --no-backup-if-mismatch -d "$tree" \
-		-i "$root/ci/canaries/$c.patch" >"$dir/patch.log" 2>&1; then
+		-i "$out/base/ci/canaries/$c.patch" >"$dir/patch.log" 2>&1; then
 		echo "canaries-afl.sh: $c.patch DOES NOT APPLY to the current tree:" >&2
 		sed 's/^/  /' "$dir/patch.log" >&2
 		r_by[$c]="PATCH FAILED" r_secs[$c]=- r_msg[$c]="see $dir/patch.log" r_ok[$c]=2
 		status=2
 		continue
 	fi
-	if diff -rq "$root/src" "$tree/src" >/dev/null; then
+	if diff -rq "$out/base/src" "$tree/src" >/dev/null; then
 		r_by[$c]="PATCH EMPTY" r_secs[$c]=- r_msg[$c]="the patch changes nothing in src/" r_ok[$c]=2
 		status=2
 		continue

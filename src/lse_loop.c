@@ -288,32 +288,6 @@ int lse_loop_init(lse_loop *l, const lse_loop_opts *o)
 	return o->listen_fd < 0 || l->accepting ? 0 : -1;
 }
 
-int lse_loop_reset(lse_loop *l, const lse_loop_opts *o)
-{
-	lse_conntab tab;
-
-	if (lse_loop_count(l) != 0) {
-		errno = EBUSY;
-		return -1;
-	}
-	if (o->listen_fd != l->o.listen_fd || o->stop_fd != l->o.stop_fd ||
-	    lse_conntab_init(&tab, &o->cfg, o->mem) != LSE_OK) {
-		errno = EINVAL;
-		return -1;
-	}
-	lse_conntab_free(&l->tab);
-	l->tab = tab;
-	l->o = *o;
-	if (l->o.io == NULL)
-		l->o.io = &sys_io;
-	if (l->o.accept == NULL)
-		l->o.accept = sys_accept;
-	l->deadline_ms = -1;
-	l->emfile_logged = 0;
-	accept_resume(l);
-	return 0;
-}
-
 void lse_loop_fini(lse_loop *l)
 {
 	for (size_t fd = 0; fd < l->tab.cap; fd++)

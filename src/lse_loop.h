@@ -45,12 +45,6 @@ int lse_loop_init(lse_loop *l, const lse_loop_opts *o);
  * the caller's. */
 void lse_loop_fini(lse_loop *l);
 
-/* New options for an empty loop, keeping its epoll set: a harness runs one
- * short session after another without an epoll_create1 and a close each.
- * o->listen_fd and o->stop_fd must be the ones the loop was made with.
- * Returns 0, or -1 with errno EBUSY (it holds connections) or EINVAL (other
- * listen or stop fd, or a bad cfg; the loop is then as before). */
-int lse_loop_reset(lse_loop *l, const lse_loop_opts *o);
 
 /* Takes a connected, non-blocking socket: from now on the loop owns fd.
  * Returns 0, or -1 (fd closed) if it could not be registered. */

@@ -196,53 +196,10 @@ static void test_loop_stop(void)
 	close(efd);
 }
 
-/* lse_loop_reset: refused while it holds a connection or for other
- * listen/stop fds; after it, the new mode serves and the epoll set is the
- * same one. */
-static void test_loop_reset(void)
-{
-	lse_loop_opts raw = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
-	lse_loop_opts framed = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
-	lse_loop_opts other = raw;
-	static lse_loop l;
-	uint8_t bye[LSE_HDR_LEN], buf[64];
-	int sv[2], epfd, fds_before = count_fds();
-
-	CHECK_EQ(lse_loop_init(&l, &raw), 0);
-	epfd = l.epfd;
-	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-	CHECK_EQ(lse_loop_add(&l, sv[1]), 0);
-	CHECK(lse_loop_reset(&l, &framed) == -1 && errno == EBUSY);
-	close(sv[0]);
-	settle(&l);
-	CHECK_EQ(lse_loop_count(&l), 0);
-	other.stop_fd = 0;
-	CHECK(lse_loop_reset(&l, &other) == -1 && errno == EINVAL);
-	other = framed;
-	other.cfg.max_payload = LSE_LIMIT_MAX + 1;
-	CHECK(lse_loop_reset(&l, &other) == -1 && errno == EINVAL);
-	CHECK_EQ(lse_loop_reset(&l, &framed), 0);
-	CHECK_EQ(l.epfd, epfd);
-	/* Framed now: a BYE before HELLO draws ERROR NOT_NEGOTIATED and a close. */
-	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
-	CHECK_EQ(lse_loop_add(&l, sv[1]), 0);
-	lse_frame_encode(bye, LSE_T_BYE, 0);
-	CHECK_EQ(write(sv[0], bye, sizeof bye), (ssize_t)sizeof bye);
-	settle(&l);
-	CHECK(read(sv[0], buf, sizeof buf) >= LSE_HDR_LEN + 2);
-	CHECK_EQ(buf[3], LSE_T_ERROR);
-	CHECK_EQ(buf[9], (uint8_t)-LSE_E_NOT_NEGOTIATED);
-	CHECK_EQ(lse_loop_count(&l), 0);
-	close(sv[0]);
-	lse_loop_fini(&l);
-	CHECK_EQ(count_fds(), fds_before);
-}
-
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);   /* clients write to servers that closed */
 	test_loop_many_connections();
 	test_loop_stop();
-	test_loop_reset();
 	return lse_t_report();
 }
