@@ -64,6 +64,8 @@ out=$root/build/canaries-afl
 mkdir -p "$out"
 # What afl-fuzz wants (no symbolizing inside the fuzzer, abort on error).
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_BENCH_UNTIL_CRASH=1
+# A stray stopped target of an earlier run holds a core: do not bind.
+export AFL_NO_AFFINITY=1
 export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1
 if command -v llvm-symbolizer >/dev/null 2>&1; then

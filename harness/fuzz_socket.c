@@ -55,8 +55,8 @@ static faults fx;
 
 /* The loop's allocator: counts what is out, so memory left after every
  * connection closed is caught per run, and under fault injection refuses
- * one allocation in about half the runs (the k-th, k from the fault
- * stream): the connection it was for must close cleanly, nothing leaks. */
+ * the allocation the input names: the connection it was for must close
+ * cleanly, the others go on, nothing leaks. */
 static lse_failmem fm;
 
 static uint32_t fx_next(void)
@@ -371,6 +371,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static peer peers[PEERS];
 	lse_loop_opts o = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
 	int npeers = 0;
+	unsigned fail_at;
 	uint8_t flags;
 	lse_fdp f;
 
@@ -378,9 +379,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fd_hi = -1;
 	lse_fdp_init(&f, data, size);
 	flags = lse_fdp_u8(&f);
-	fx.on = flags >> 7;
+	/* Faults (flags bit 7): a byte seeding the I/O fault generator (0: no
+	 * I/O faults), then the allocation to refuse (0: none). */
+	fx.on = 0;
 	fx.hard = 0;
-	fx.s = 0x9E3779B9u ^ (fx.on ? (uint32_t)lse_fdp_u8(&f) * 0x01000193u : 0);
+	fx.s = 0x9E3779B9u;
+	fail_at = 0;
+	if (flags & 0x80) {
+		uint8_t seed = lse_fdp_u8(&f);
+
+		fail_at = lse_fdp_u8(&f);
+		fx.on = seed != 0;
+		fx.s ^= (uint32_t)seed * 0x01000193u;
+	}
 	o.accept = plain_accept;
 	if (fx.on) {
 		o.io = &fx_io;
@@ -401,13 +412,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * edges than the rest, and afl-fuzz's stability fell from 99.8% to
 	 * 98.8%. */
 	memset(&fm, 0, sizeof fm);
+	fm.fail_at = fail_at;
 	LSE_ORACLE(lse_loop_init(&l, &o) == 0, "lse_loop_init");
 	fd_seen(l.epfd);
-	if (fx.on) {
-		uint32_t k = fx_next() % 64;
-
-		fm.fail_at = k < 32 ? k + 1 : 0;
-	}
 	while (lse_fdp_left(&f) > 0) {
 		uint8_t op = lse_fdp_u8(&f);
 

@@ -1099,6 +1099,12 @@ static void f_hello_data_bye(seed *t) { seed_hello(t, 64); seed_data(t, 5); seed
 static void f_hello_pipeline(seed *t) { seed_hello(t, 300); seed_data(t, 40); seed_ping(t, 9); seed_data(t, 70); }
 static void f_bad_magic(seed *t) { seed_hello(t, 64); seed_hdr_raw(t, 'X', 'X', 1, 3, 1); }
 static void f_big(seed *t) { seed_hello(t, 65536); seed_data(t, 600); }
+static void f_bulk(seed *t)   /* 12 KiB of echo: more than a 4 KiB send buffer holds */
+{
+	seed_hello(t, 65536);
+	for (int i = 0; i < 3; i++)
+		seed_data(t, 4096);
+}
 static void f_small(seed *t) { seed_hello(t, 1); seed_data(t, 1); }
 
 static void gen_multi(void)
@@ -1230,12 +1236,14 @@ static void sseed_begin(seed *s, uint8_t flags)
 	seed_sched(s, flags);
 }
 
-/* Fault injection on: flags bit 7, then the fault generator's seed byte. */
-static void sseed_begin_faults(seed *s, uint8_t flags, uint8_t fault)
+/* Fault injection on: flags bit 7, then the I/O fault generator's seed byte
+ * (0: no I/O faults) and the allocation to refuse (0: none). */
+static void sseed_begin_faults(seed *s, uint8_t flags, uint8_t fault, uint8_t fail_at)
 {
 	seed_begin(s, "fuzz_socket");
 	seed_sched(s, (uint8_t)(flags | 0x80));
 	seed_sched(s, fault);
+	seed_sched(s, fail_at);
 }
 
 static void sseed_open(seed *s, int accept, unsigned sndbuf)
@@ -1325,7 +1333,7 @@ static void gen_socket(void)
 
 	static const char *const faulty[4] = { "faults_1", "faults_2", "faults_3", "faults_4" };
 	for (uint8_t k = 0; k < 4; k++) {          /* EINTR, EAGAIN, short counts, resets, EMFILE */
-		sseed_begin_faults(&s, k & 1 ? MULTI_RAW | 3u << 4 : 0, (uint8_t)(k * 61 + 7));
+		sseed_begin_faults(&s, k & 1 ? MULTI_RAW | 3u << 4 : 0, (uint8_t)(k * 61 + 7), 0);
 		for (int i = 0; i < 4; i++)
 			sseed_open(&s, i & 1, (unsigned)i);
 		n = frames(&t, f_hello_pipeline);
@@ -1335,6 +1343,32 @@ static void gen_socket(void)
 		mseed_conn_op(&s, 4, 2);
 		mseed_end(&s);
 		seed_write(&s, faulty[k]);
+	}
+
+	/* Refused allocations, no I/O faults. A socketpair's connection makes
+	 * the table (1), the connection (2), the session (3); behind a full
+	 * 4 KiB send buffer (the client reads only at the end) 12 KiB of echo
+	 * then grows the ring (4, 5, ...). */
+	static const struct { uint8_t fail_at; const char *name; } refused[3] = {
+		{ 1, "alloc_refused_table" },
+		{ 4, "alloc_refused_first_growth" },
+		{ 5, "alloc_refused_second_growth" },
+	};
+	for (int k = 0; k < 3; k++) {
+		sseed_begin_faults(&s, 0, 0, refused[k].fail_at);
+		size_t at = 0;
+
+		sseed_open(&s, 0, 1);
+		n = frames(&t, f_bulk);
+		for (; at + 4096 <= n; at += 4096)
+			mseed_send_big(&s, 0, t.stream + at, 32);
+		mseed_send(&s, 0, t.stream + at, n - at, 32);
+		mseed_loop(&s);
+		sseed_open(&s, 1, 0);          /* and one more goes on */
+		n = frames(&t, f_small);
+		mseed_send(&s, 1, t.stream, n, 32);
+		mseed_end(&s);
+		seed_write(&s, refused[k].name);
 	}
 }
 
