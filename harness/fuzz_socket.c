@@ -42,7 +42,7 @@ typedef struct peer {
 } peer;
 
 /* Fault injection (flags bit 7): a generator seeded by the input's fault
- * byte makes about one socket call in eight, read, write or accept, fail
+ * byte (0: off) makes about one socket call in eight, read, write or accept, fail
  * or come up short, as a real kernel may. EINTR, spurious EAGAIN and short
  * counts must change nothing; a reset or broken pipe may cut a connection
  * short (then every output need only be a prefix of its model's). */
@@ -129,7 +129,9 @@ static void check_no_fd_leaked(void)
 		}
 		fd_seen_bits[w] = 0;
 	}
-	for (int fd = FD_BITS; fd <= fd_hi; fd++)   /* beyond the bitmap: all of them */
+	/* Past the bitmap (a process with thousands of descriptors open): every
+	 * number up to the highest, which could flag one opened before the run. */
+	for (int fd = FD_BITS; fd <= fd_hi; fd++)
 		LSE_ORACLE(fcntl(fd, F_GETFD) == -1 && errno == EBADF, "a file descriptor leaked");
 	fd_hi = -1;
 }
