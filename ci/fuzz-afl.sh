@@ -4,8 +4,8 @@
 # available cores, from the seeds with the dictionary, then a summary.
 # Env: FUZZ_SECONDS (60), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket; any
 # target works), FUZZ_MUTATOR=1 (the frame-aware mutator as AFL++ plugin).
-# Work: build/afl-work/<target>/: seeds/ (corpus/<target>, and for
-# fuzz_socket also fuzz_multi's seeds and work corpus through multi2socket),
+# Work: build/afl-work/<target>/: seeds/ (corpus/<target>, corpus/afl/<target>,
+# and for fuzz_socket fuzz_multi's work corpus through multi2socket),
 # out/<instance>/ (queue, crashes, hangs, fuzzer_stats), plot/.
 # Exits 0 if clean, 1 if any instance saved a crash or hang.
 set -euo pipefail
@@ -40,10 +40,12 @@ for t in $targets; do
 	seeds=$work/seeds
 	mkdir -p "$seeds"
 	cp corpus/"$t"/* "$seeds"/
-	if [ "$t" = fuzz_socket ]; then   # fuzz_multi's seeds, and its work corpus
+	# corpus/afl/<t>: other targets' seeds in this one's format (make corpus);
+	# for fuzz_socket, fuzz_multi's, and whatever make fuzz grew for it.
+	[ -d corpus/afl/"$t" ] && cp corpus/afl/"$t"/* "$seeds"/
+	if [ "$t" = fuzz_socket ] && [ -d build/fuzz-work/fuzz_multi/corpus ]; then
 		ci/build.sh gcc multi2socket >/dev/null
-		build/gcc/harness/multi2socket "$seeds" corpus/fuzz_multi \
-			$([ -d build/fuzz-work/fuzz_multi/corpus ] && echo build/fuzz-work/fuzz_multi/corpus)
+		build/gcc/harness/multi2socket "$seeds" build/fuzz-work/fuzz_multi/corpus
 	fi
 	pids=()
 	for ((i = 0; i < jobs; i++)); do
