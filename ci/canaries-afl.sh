@@ -40,24 +40,11 @@ seconds=${CANARY_SECONDS:-300}
 	die "CANARY_SECONDS must be a positive integer, not '$seconds'"
 replay_timeout=10   # s per input outside afl-fuzz; a seed runs in well under 1 s
 
-mapfile -t all < <(find ci/canaries -maxdepth 1 -type f -name '[0-9][0-9]-*.patch' 2>/dev/null |
-	sed 's|.*/||; s/\.patch$//' | sort)
-[ ${#all[@]} -gt 0 ] || die "no canaries in ci/canaries/ (NN-name.patch)"
-canaries=()
-if [ -n "${CANARIES:-}" ]; then
-	for want in $CANARIES; do
-		hit=
-		for c in "${all[@]}"; do
-			if [ "$c" = "$want" ] || [ "${c%%-*}" = "$want" ]; then
-				hit=$c
-			fi
-		done
-		[ -n "$hit" ] || die "unknown canary '$want'; known: ${all[*]}"
-		canaries+=("$hit")
-	done
-else
-	canaries=("${all[@]}")
-fi
+# shellcheck source=ci/canary-lib.sh
+. ci/canary-lib.sh
+canary_select
+# What first_message falls back to when no oracle or sanitizer line is there.
+fallback='SUMMARY: |^timeout after'
 command -v afl-fuzz >/dev/null 2>&1 || die "afl-fuzz not found (ci/deps.sh afl installs it)"
 
 out=$root/build/canaries-afl
@@ -71,34 +58,6 @@ export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1
 if command -v llvm-symbolizer >/dev/null 2>&1; then
 	export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer)}
 fi
-
-# The same tree copy as ci/canaries.sh's: what the build and the seeds need.
-tree_paths=(src harness tests corpus dict CMakeLists.txt ci docs)
-
-make_tree() {
-	local tree=$1 p
-	rm -rf "$tree"
-	mkdir -p "$tree"
-	for p in "${tree_paths[@]}"; do
-		[ -e "$p" ] && cp -r "$p" "$tree/"
-	done
-	if [ ! -f "$tree/CMakeLists.txt" ] || [ ! -x "$tree/ci/build.sh" ]; then
-		die "incomplete tree copy in $tree"
-	fi
-}
-
-# The first line that says what failed: the oracle, a sanitizer, an assert
-# (as in ci/canaries.sh); else the sanitizer's summary.
-first_message() {
-	local m
-	m=$(grep -m1 -E 'lsecho oracle:|ERROR: (AddressSanitizer|LeakSanitizer):|runtime error:|Assertion .* failed' "$1" 2>/dev/null) ||
-		m=$(grep -m1 -E 'SUMMARY: |^timeout after' "$1" 2>/dev/null) ||
-		m="(no sanitizer or oracle message; see $1)"
-	m=$(sed -E 's/^==[0-9]+== ?//' <<<"$m")
-	m=${m#"${m%%[![:space:]]*}"}
-	[[ $m == *Assertion* ]] && m=$(sed -E 's|^[^ ]*: [^ ]*/([^/ ]+:[0-9]+: )|\1|' <<<"$m")
-	printf '%s' "${m:0:110}"
-}
 
 # Runs one input through an AFL++ binary outside afl-fuzz; its status.
 # SYMBOLIZE=1 for a report with function names.
@@ -223,7 +182,7 @@ bad=$(failing_seed "$control" "$out/control.log")
 if [ -n "$bad" ]; then
 	echo "canaries-afl.sh: the UNPATCHED binary already fails seed $bad:" >&2
 	SYMBOLIZE=1 run_one "$control" "$bad" "$out/control.log" || true
-	echo "  $(first_message "$out/control.log")" >&2
+	echo "  $(first_message "$out/control.log" "$fallback")" >&2
 	die "fix the tree first: every canary would look found (log: $out/control.log)"
 fi
 
@@ -265,7 +224,7 @@ for c in "${canaries[@]}"; do
 		# Every seed passed on the unpatched binary: this one is the canary.
 		echo "  seed ${seed##*/} catches it"
 		SYMBOLIZE=1 run_one "$bin" "$seed" "$dir/repro.log" || true
-		r_by[$c]=seeds r_secs[$c]=0 r_msg[$c]=$(first_message "$dir/repro.log") r_ok[$c]=0
+		r_by[$c]=seeds r_secs[$c]=0 r_msg[$c]=$(first_message "$dir/repro.log" "$fallback") r_ok[$c]=0
 		echo "  -> seeds, 0 s: ${r_msg[$c]}"
 		continue
 	fi
@@ -307,13 +266,13 @@ for c in "${canaries[@]}"; do
 		[ "$status" = 2 ] || status=1
 	elif ! SYMBOLIZE=1 run_one "$control" "$crash" "$dir/control.log"; then
 		echo "canaries-afl.sh: REAL BUG: $crash also fails on the UNPATCHED fuzz_socket:" >&2
-		echo "  $(first_message "$dir/control.log")  (log: $dir/control.log)" >&2
+		echo "  $(first_message "$dir/control.log" "$fallback")  (log: $dir/control.log)" >&2
 		r_by[$c]="afl-fuzz: PRE-EXISTING BUG" r_secs[$c]=$found_secs
-		r_msg[$c]="unpatched fails too: $(first_message "$dir/control.log")" r_ok[$c]=1
+		r_msg[$c]="unpatched fails too: $(first_message "$dir/control.log" "$fallback")" r_ok[$c]=1
 		[ "$status" = 2 ] || status=1
 	else
 		r_by[$c]="afl-fuzz ($found_by)" r_secs[$c]=$found_secs
-		r_msg[$c]=$(first_message "$dir/repro.log") r_ok[$c]=0
+		r_msg[$c]=$(first_message "$dir/repro.log" "$fallback") r_ok[$c]=0
 	fi
 	echo "  -> ${r_by[$c]}, ${r_secs[$c]} s: ${r_msg[$c]}"
 	[ -n "$crash" ] && echo "     crash: $crash"

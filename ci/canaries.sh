@@ -52,24 +52,11 @@ fuzz | fuzz-mut) ;;
 *) die "CANARY_VARIANT must be fuzz or fuzz-mut, not '$variant'" ;;
 esac
 
-mapfile -t all < <(find ci/canaries -maxdepth 1 -type f -name '[0-9][0-9]-*.patch' 2>/dev/null |
-	sed 's|.*/||; s/\.patch$//' | sort)
-[ ${#all[@]} -gt 0 ] || die "no canaries in ci/canaries/ (NN-name.patch)"
-canaries=()
-if [ -n "${CANARIES:-}" ]; then
-	for want in $CANARIES; do
-		hit=
-		for c in "${all[@]}"; do
-			if [ "$c" = "$want" ] || [ "${c%%-*}" = "$want" ]; then
-				hit=$c
-			fi
-		done
-		[ -n "$hit" ] || die "unknown canary '$want'; known: ${all[*]}"
-		canaries+=("$hit")
-	done
-else
-	canaries=("${all[@]}")
-fi
+# shellcheck source=ci/canary-lib.sh
+. ci/canary-lib.sh
+canary_select
+# What first_message falls back to when no oracle or sanitizer line is there.
+fallback='ERROR: libFuzzer:|SUMMARY: '
 
 out=$root/build/canaries
 mkdir -p "$out"
@@ -79,22 +66,6 @@ if command -v llvm-symbolizer >/dev/null 2>&1; then
 	export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer)}
 fi
 
-# What a canary's tree is made of: the paths the build, the targets and the
-# seeds need. Absent optional ones (dict/, corpus/) are skipped.
-tree_paths=(src harness tests corpus dict CMakeLists.txt ci docs)
-
-make_tree() {
-	local tree=$1 p
-	rm -rf "$tree"
-	mkdir -p "$tree"
-	for p in "${tree_paths[@]}"; do
-		[ -e "$p" ] && cp -r "$p" "$tree/"
-	done
-	if [ ! -f "$tree/CMakeLists.txt" ] || [ ! -x "$tree/ci/build.sh" ]; then
-		die "incomplete tree copy in $tree"
-	fi
-}
-
 list_targets() {
 	local f
 	for f in "$1/build/$variant/harness"/fuzz_*; do
@@ -102,20 +73,6 @@ list_targets() {
 		[ "${f##*/}" = fuzz_empty ] && continue
 		echo "${f##*/}"
 	done
-}
-
-# The first line that says what failed: the oracle, a sanitizer, an assert;
-# libFuzzer's own verdict (timeout, OOM, deadly signal) only failing those.
-first_message() {
-	local m
-	m=$(grep -m1 -E 'lsecho oracle:|ERROR: (AddressSanitizer|LeakSanitizer):|runtime error:|Assertion .* failed' "$1" 2>/dev/null) ||
-		m=$(grep -m1 -E 'ERROR: libFuzzer:|SUMMARY: ' "$1" 2>/dev/null) ||
-		m="(no sanitizer or oracle message; see $1)"
-	m=${m#==*== }
-	m=${m#"${m%%[![:space:]]*}"}
-	# An assert names the binary and the source path: keep from the file name.
-	[[ $m == *Assertion* ]] && m=$(sed -E 's|^[^ ]*: [^ ]*/([^/ ]+:[0-9]+: )|\1|' <<<"$m")
-	printf '%s' "${m:0:110}"
 }
 
 newest_artifact() {
@@ -266,7 +223,7 @@ if [ "${CANARY_BASELINE:-1}" != 0 ]; then
 	bad=$(replay_seeds "$bdir/src-tree" "$bdir")
 	if [ -n "$bad" ]; then
 		echo "canaries.sh: the UNPATCHED seeds already fail in $bad:" >&2
-		echo "  $(first_message "$bdir/seeds-$bad.log")" >&2
+		echo "  $(first_message "$bdir/seeds-$bad.log" "$fallback")" >&2
 		die "fix the tree first: every canary would look found (log: $bdir/seeds-$bad.log)"
 	fi
 	control=$bdir
@@ -328,7 +285,7 @@ for c in "${canaries[@]}"; do
 		[ "$status" = 2 ] || status=1
 		continue
 	fi
-	r_msg[$c]=$(first_message "$found_log")
+	r_msg[$c]=$(first_message "$found_log" "$fallback")
 	r_by[$c]="$found_by ($how)"
 	r_secs[$c]=$found_secs
 	r_ok[$c]=0
