@@ -15,7 +15,7 @@
 #   make corpus-min-bench  corpus-min against a bare -merge=1 on 10,000 files
 #   make fuzz-bench      exec/s of every target beside an empty target
 #   make corpus          regenerate the committed seeds from harness/gen_corpus.c (and
-#                        corpus/afl/fuzz_socket from them through multi2socket)
+#                        corpus/afl/fuzz_socket from them through to_socket)
 #   make coverage        llvm-cov of src/ from every target's seeds (HTML under build/coverage/)
 #   make canaries        fuzz each canary bug (ci/canaries/) and report who finds it, how fast
 #   make canaries-afl    the same under AFL++: the socket harness, 2 cores, 5 minutes per canary
@@ -103,10 +103,11 @@ canaries-afl:
 
 corpus:
 	@ci/deps.sh test
-	ci/build.sh asan gen_corpus multi2socket
+	ci/build.sh asan gen_corpus to_socket
 	build/asan/harness/gen_corpus corpus
-	rm -rf corpus/afl/fuzz_socket && mkdir -p corpus/afl/fuzz_socket
-	build/asan/harness/multi2socket corpus/afl/fuzz_socket corpus/fuzz_multi
+	rm -rf corpus/afl/fuzz_socket
+	build/asan/harness/to_socket multi corpus/afl/fuzz_socket corpus/fuzz_multi
+	build/asan/harness/to_socket session corpus/afl/fuzz_socket corpus/fuzz_session
 
 clean:
 	rm -rf build

@@ -9,7 +9,7 @@
 #        CANARIES="01 09"     only these canaries (NN, or NN-name)
 # In build/canaries-afl/:
 #   seeds/        the seeds of `make fuzz-afl` for fuzz_socket: corpus/fuzz_socket
-#                 and corpus/fuzz_multi through multi2socket (made once)
+#                 and corpus/afl/fuzz_socket (fuzz_multi's and fuzz_session's)
 #   base/         src/ harness/ tests/ corpus/ dict/ CMakeLists.txt ci/ docs/,
 #                 copied once at the start, so every canary patches the same tree
 #   fuzz_socket.control, control.log  the unpatched binary (build/afl/harness/
@@ -170,13 +170,9 @@ ci/build.sh afl fuzz_socket >"$out/build-control.log" 2>&1 ||
 	die "the unpatched tree does not build; see $out/build-control.log"
 control=$out/fuzz_socket.control
 cp build/afl/harness/fuzz_socket "$control"
-ci/build.sh gcc multi2socket >"$out/build-multi2socket.log" 2>&1 ||
-	die "multi2socket does not build; see $out/build-multi2socket.log"
 rm -rf "$out/seeds"
 mkdir -p "$out/seeds"
-cp "$out"/base/corpus/fuzz_socket/* "$out/seeds/"
-build/gcc/harness/multi2socket "$out/seeds" "$out/base/corpus/fuzz_multi" >/dev/null ||
-	die "multi2socket failed on corpus/fuzz_multi"
+cp "$out"/base/corpus/fuzz_socket/* "$out"/base/corpus/afl/fuzz_socket/* "$out/seeds/"
 echo "  $(find "$out/seeds" -type f | wc -l) seeds in $out/seeds"
 bad=$(failing_seed "$control" "$out/control.log")
 if [ -n "$bad" ]; then

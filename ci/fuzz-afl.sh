@@ -5,7 +5,7 @@
 # Env: FUZZ_SECONDS (60), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket; any
 # target works), FUZZ_MUTATOR=1 (the frame-aware mutator as AFL++ plugin).
 # Work: build/afl-work/<target>/: seeds/ (corpus/<target>, corpus/afl/<target>,
-# and for fuzz_socket fuzz_multi's work corpus through multi2socket),
+# and for fuzz_socket fuzz_multi's and fuzz_session's work corpora through to_socket),
 # out/<instance>/ (queue, crashes, hangs, fuzzer_stats), plot/.
 # Exits 0 if clean, 1 if any instance saved a crash or hang.
 set -euo pipefail
@@ -41,11 +41,15 @@ for t in $targets; do
 	mkdir -p "$seeds"
 	cp corpus/"$t"/* "$seeds"/
 	# corpus/afl/<t>: other targets' seeds in this one's format (make corpus);
-	# for fuzz_socket, fuzz_multi's, and whatever make fuzz grew for it.
+	# for fuzz_socket, fuzz_multi's and fuzz_session's, and whatever make
+	# fuzz grew for those two.
 	[ -d corpus/afl/"$t" ] && cp corpus/afl/"$t"/* "$seeds"/
-	if [ "$t" = fuzz_socket ] && [ -d build/fuzz-work/fuzz_multi/corpus ]; then
-		ci/build.sh gcc multi2socket >/dev/null
-		build/gcc/harness/multi2socket "$seeds" build/fuzz-work/fuzz_multi/corpus
+	if [ "$t" = fuzz_socket ]; then
+		for from in multi session; do
+			[ -d build/fuzz-work/fuzz_$from/corpus ] || continue
+			ci/build.sh gcc to_socket >/dev/null
+			build/gcc/harness/to_socket $from "$seeds" build/fuzz-work/fuzz_$from/corpus
+		done
 	fi
 	pids=()
 	for ((i = 0; i < jobs; i++)); do
