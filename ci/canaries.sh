@@ -60,11 +60,9 @@ fallback='ERROR: libFuzzer:|SUMMARY: '
 
 out=$root/build/canaries
 mkdir -p "$out"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-if command -v llvm-symbolizer >/dev/null 2>&1; then
-	export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer)}
-fi
+ASAN_OPTIONS=abort_on_error=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+# shellcheck source=ci/san-env.sh
+. ci/san-env.sh
 
 list_targets() {
 	local f

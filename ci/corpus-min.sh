@@ -30,8 +30,8 @@ if [ -n "${CORPUS:-}" ]; then
 	[ ${#targets[@]} -eq 1 ] || die "CORPUS=dir needs TARGET=name (one of: ${known[*]})"
 fi
 ci/build.sh fuzz "${targets[@]}" >/dev/null
-export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+# shellcheck source=ci/san-env.sh
+. ci/san-env.sh
 
 # The union of the COV (edge) lines of a merge control file, one per line;
 # with "crashed", the files that STARTED and never reported (crash, timeout).

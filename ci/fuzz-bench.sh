@@ -42,8 +42,8 @@ for t in fuzz_empty "${targets[@]}"; do
 done
 
 # The same environment as ci/fuzz.sh, so the figures are what fuzzing gets.
-export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+# shellcheck source=ci/san-env.sh
+. ci/san-env.sh
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/lse-fuzz-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

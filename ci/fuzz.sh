@@ -54,12 +54,9 @@ for t in "${targets[@]}"; do
 	[ -x "$bindir/$t" ] || die "$t is in LSE_FUZZ_TARGETS but the build made no $bindir/$t"
 done
 
-# Options callers set win: later entries override earlier ones.
-export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
-if command -v llvm-symbolizer >/dev/null 2>&1; then
-	export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer)}
-fi
+# ClusterFuzz's sanitizer options; options callers set win.
+# shellcheck source=ci/san-env.sh
+. ci/san-env.sh
 
 work=build/fuzz-work
 declare -A pid rc

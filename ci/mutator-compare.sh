@@ -13,7 +13,8 @@ ci/build.sh fuzz >/dev/null
 ci/build.sh fuzz-mut >/dev/null
 work=build/fuzz-compare
 rm -rf "$work"
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1}
+# shellcheck source=ci/san-env.sh
+. ci/san-env.sh
 
 run() {   # variant target -> log
 	local v=$1 t=$2 dir=$work/$1/$2 dict=dict/lsecho.dict
