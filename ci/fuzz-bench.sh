@@ -3,7 +3,9 @@
 # with the same flags and run in the same session; `make fuzz-bench` runs it.
 # Usage: ci/fuzz-bench.sh
 # Env:   FUZZ_BENCH_RUNS=200000    -runs of each target
-#        FUZZ_BENCH_TARGETS="a b"  only these targets (default: all but fuzz_socket)
+#        FUZZ_BENCH_TARGETS="a b"  only these targets (default: all but fuzz_socket,
+#                                  which runs under AFL++ at the end unless
+#                                  FUZZ_BENCH_TARGETS leaves it out)
 #        FUZZ_BENCH_REPEAT=3       rounds; medians are reported
 #        FUZZ_MUTATOR=1            bench the build/fuzz-mut variant
 # Each target runs `-runs=N -print_final_stats=1 -seed=1` on a throwaway copy
@@ -141,8 +143,11 @@ done
 echo "bench target=fuzz_empty exec_s=$(median "${eps_of[fuzz_empty]}") all=\"${eps_of[fuzz_empty]% }\""
 
 # The socket harness under AFL++, beside its floor and its fork-per-run
-# baseline, when AFL++ is installed (ci/deps.sh afl installs it).
-if command -v afl-fuzz >/dev/null 2>&1 && command -v afl-clang-fast >/dev/null 2>&1; then
+# baseline, when AFL++ is installed (ci/deps.sh afl installs it), unless
+# FUZZ_BENCH_TARGETS picked other targets only.
+if [ -n "${FUZZ_BENCH_TARGETS:-}" ] && [[ " $FUZZ_BENCH_TARGETS " != *" fuzz_socket "* ]]; then
+	:
+elif command -v afl-fuzz >/dev/null 2>&1 && command -v afl-clang-fast >/dev/null 2>&1; then
 	echo
 	ci/afl-bench.sh
 else

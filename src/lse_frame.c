@@ -45,43 +45,47 @@ void lse_frame_encode(uint8_t hdr[LSE_HDR_LEN], uint8_t type, uint32_t len)
 	lse_put_u32(hdr + 4, len);
 }
 
+/* The protocol texts go on the wire: keep each <= LSE_REASON_MAX and in step
+ * with docs/protocol.md. A table, not a switch: every ERROR frame looks its
+ * text up, and under fuzzing a switch costs a comparison callback each time.
+ * The lengths are the literals' own, so no ERROR frame measures its text. */
+#define TEXT(s) { s, sizeof s - 1 }
+static const struct {
+	const char *text;
+	size_t len;
+} proto_text[] = {
+	TEXT("success"),
+	TEXT("bad magic"),
+	TEXT("unsupported version"),
+	TEXT("bad frame type"),
+	TEXT("payload exceeds negotiated maximum"),
+	TEXT("malformed HELLO"),
+	TEXT("first frame must be HELLO"),
+	TEXT("duplicate HELLO"),
+	TEXT("bad payload length for frame type"),
+};
+#undef TEXT
+_Static_assert(sizeof proto_text / sizeof proto_text[0] == 1 - LSE_E_BAD_LENGTH,
+	       "one text per protocol error, and success");
+
 size_t lse_frame_error(uint8_t out[LSE_ERR_FRAME_MAX], int err)
 {
-	const char *reason;
 	size_t rlen;
 
 	if (!LSE_ERR_IS_PROTO(err))
 		return 0;
-	reason = lse_strerror(err);
-	rlen = strlen(reason);
+	rlen = proto_text[-err].len;
 	lse_frame_encode(out, LSE_T_ERROR, (uint32_t)(2 + rlen));
 	out[LSE_HDR_LEN] = 0;
 	out[LSE_HDR_LEN + 1] = (uint8_t)-err;
-	memcpy(out + LSE_HDR_LEN + 2, reason, rlen);
+	memcpy(out + LSE_HDR_LEN + 2, proto_text[-err].text, rlen);
 	return LSE_HDR_LEN + 2 + rlen;
 }
-
-/* The protocol texts go on the wire: keep each <= LSE_REASON_MAX and in step
- * with docs/protocol.md. A table, not a switch: every ERROR frame looks its
- * text up, and under fuzzing a switch costs a comparison callback each time. */
-static const char *const proto_text[] = {
-	"success",
-	"bad magic",
-	"unsupported version",
-	"bad frame type",
-	"payload exceeds negotiated maximum",
-	"malformed HELLO",
-	"first frame must be HELLO",
-	"duplicate HELLO",
-	"bad payload length for frame type",
-};
-_Static_assert(sizeof proto_text / sizeof proto_text[0] == 1 - LSE_E_BAD_LENGTH,
-	       "one text per protocol error, and success");
 
 const char *lse_strerror(int err)
 {
 	if (err <= LSE_OK && err >= LSE_E_BAD_LENGTH)
-		return proto_text[-err];
+		return proto_text[-err].text;
 	if (err == LSE_E_NOMEM)
 		return "out of memory";
 	if (err == LSE_E_INVAL)
