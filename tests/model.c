@@ -38,11 +38,9 @@ static const char *const model_reason[] = {
 	[MODEL_BAD_LENGTH] = "bad payload length for frame type"
 };
 
-/* The output under construction: out->len <= cap, and out->buf holds cap
- * bytes (or is NULL when cap == 0). */
+/* The output under construction (out->len <= out->cap). */
 typedef struct model_w {
 	lse_model_out *out;
-	size_t cap;
 } model_w;
 
 static uint32_t model_get_be32(const uint8_t *p)
@@ -68,16 +66,16 @@ static int model_reserve(model_w *w, size_t more)
 	if (more > SIZE_MAX - w->out->len)
 		return -1;
 	need = w->out->len + more;
-	if (need <= w->cap)
+	if (need <= w->out->cap)
 		return 0;
-	cap = w->cap ? w->cap : 256;
+	cap = w->out->cap ? w->out->cap : 256;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
 	p = realloc(w->out->buf, cap);
 	if (!p)
 		return -1;
 	w->out->buf = p;
-	w->cap = cap;
+	w->out->cap = cap;
 	return 0;
 }
 
@@ -219,12 +217,21 @@ static int model_walk(model_w *w, const uint8_t *in, size_t len, int eof,
 	return 0;
 }
 
-int lse_model_framed(const uint8_t *in, size_t len, int eof, uint32_t limit,
-		     lse_model_out *out)
+/* Empties out, keeping its buffer. */
+static void model_out_reset(lse_model_out *out)
 {
-	model_w w = { out, 0 };
+	out->len = 0;
+	out->consumed = 0;
+	out->closed = 0;
+	out->err = 0;
+}
 
-	memset(out, 0, sizeof *out);
+int lse_model_framed_again(const uint8_t *in, size_t len, int eof, uint32_t limit,
+			   lse_model_out *out)
+{
+	model_w w = { out };
+
+	model_out_reset(out);
 	if (model_walk(&w, in, len, eof, limit) < 0) {
 		lse_model_out_free(out);
 		return -1;
@@ -232,19 +239,31 @@ int lse_model_framed(const uint8_t *in, size_t len, int eof, uint32_t limit,
 	return 0;
 }
 
-int lse_model_raw(const uint8_t *in, size_t len, int eof, lse_model_out *out)
+int lse_model_framed(const uint8_t *in, size_t len, int eof, uint32_t limit,
+		     lse_model_out *out)
 {
 	memset(out, 0, sizeof *out);
-	if (len > 0) {
-		out->buf = malloc(len);
-		if (!out->buf)
-			return -1;
-		memcpy(out->buf, in, len);
+	return lse_model_framed_again(in, len, eof, limit, out);
+}
+
+int lse_model_raw_again(const uint8_t *in, size_t len, int eof, lse_model_out *out)
+{
+	model_w w = { out };
+
+	model_out_reset(out);
+	if (model_put(&w, in, len) < 0) {
+		lse_model_out_free(out);
+		return -1;
 	}
-	out->len = len;
 	out->consumed = len;
 	out->closed = eof ? 1 : 0;
 	return 0;
+}
+
+int lse_model_raw(const uint8_t *in, size_t len, int eof, lse_model_out *out)
+{
+	memset(out, 0, sizeof *out);
+	return lse_model_raw_again(in, len, eof, out);
 }
 
 void lse_model_out_free(lse_model_out *out)

@@ -416,6 +416,30 @@ static void check_growth(void)
 	free(want);
 }
 
+/* The _again entry points, as the fuzz oracles use them: every case, forward
+ * then backward (so a long answer's buffer then serves shorter ones, and
+ * the other way round), through one reused result, must give the literals. */
+static void check_again(void)
+{
+	size_t n = sizeof cases / sizeof cases[0];
+	lse_model_out o;
+	int ok = 1;
+
+	memset(&o, 0, sizeof o);
+	for (size_t k = 0; k < 2 * n && ok; k++) {
+		const tcase *c = &cases[k < n ? k : 2 * n - 1 - k];
+		int rc = c->raw ? lse_model_raw_again(c->in, c->in_len, c->eof, &o)
+				: lse_model_framed_again(c->in, c->in_len, c->eof, c->limit, &o);
+
+		ok = rc == 0 && o.len <= o.cap &&
+		     out_matches(&o, c->want, c->want_len, c->consumed, c->closed, c->err);
+		if (!ok)
+			fprintf(stderr, "    case %s, pass %zu\n", c->name, k);
+	}
+	lse_model_out_free(&o);
+	report("again", "every case through one reused result, both ways", ok);
+}
+
 static void check_api_edges(void)
 {
 	lse_model_out o;
@@ -447,6 +471,7 @@ int main(void)
 	for (i = 0; i < n; i++)
 		check_prefixes(&cases[i]);
 	check_growth();
+	check_again();
 	check_api_edges();
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail != 0;
