@@ -17,9 +17,18 @@ ci/build.sh afl floor_socketpair fuzz_socket fuzz_socket_fork >/dev/null
 work=build/afl-bench
 rm -rf "$work"
 mkdir -p "$work/seeds"
-for s in slow_reader_small_sndbuf raw_chunk7; do   # small, few connections
-	cp corpus/fuzz_socket/"$s" "$work/seeds/"
-done
+# Seeds: the corpus's one-connection inputs up to 1 KiB, the issue's
+# condition: fuzz_session's seeds as to_socket converts them (make corpus
+# keeps them in corpus/afl/fuzz_socket). AFL_BENCH_SEEDS=dir picks others.
+seeds=${AFL_BENCH_SEEDS:-}
+if [ -n "$seeds" ]; then
+	[ -d "$seeds" ] || { echo "afl-bench: AFL_BENCH_SEEDS=$seeds is not a directory" >&2; exit 2; }
+	find "$seeds" -maxdepth 1 -type f -size -1025c -exec cp {} "$work/seeds/" \;
+else
+	find corpus/afl/fuzz_socket -maxdepth 1 -type f -name 'session-*' -size -1025c \
+		-exec cp {} "$work/seeds/" \;
+fi
+[ -n "$(ls -A "$work/seeds")" ] || { echo "afl-bench: no seeds up to 1 KiB" >&2; exit 2; }
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
 export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1

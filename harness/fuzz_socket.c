@@ -227,7 +227,9 @@ static int connect_listener(void)
 	return fd;
 }
 
-/* Returns whether a connection was opened. */
+/* Returns whether the loop has something to see: a connection waiting in
+ * the listening socket's backlog. A socketpair's end is registered already
+ * and, until its client writes, quiet. */
 static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 {
 	static const int sndbuf[4] = { 0, 4096, 16384, 65536 };
@@ -262,7 +264,7 @@ static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 			p->dead = 1;
 	}
 	(*npeers)++;
-	return 1;
+	return (op & 8) != 0;
 }
 
 /* Steps the loop until nothing fires. A quiet step also ends an accept
