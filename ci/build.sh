@@ -32,6 +32,17 @@ cov) dir=build/cov; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DC
 fuzz-mut) dir=build/fuzz-mut; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=ON) ;;
 *) echo "ci/build.sh: unknown variant '$variant'" >&2; exit 2 ;;
 esac
+if [[ $variant == afl* ]]; then
+	# The harness helpers stay uninstrumented (harness/afl/denylist.txt).
+	# afl-clang-fast reads the list at compile time, where ninja cannot see
+	# it: a changed list rebuilds the tree.
+	export AFL_LLVM_DENYLIST=$PWD/harness/afl/denylist.txt
+	if [ -d "$dir" ] && ! cmp -s "$AFL_LLVM_DENYLIST" "$dir/denylist.used"; then
+		rm -rf "$dir"
+	fi
+	mkdir -p "$dir"
+	cp "$AFL_LLVM_DENYLIST" "$dir/denylist.used"
+fi
 cmake -G "$gen" -Wno-dev -S . -B "$dir" "${args[@]}" >/dev/null
 if [ $# -gt 0 ]; then
 	cmake --build "$dir" --target "$@"
