@@ -6,7 +6,8 @@
 #        FUZZ_BENCH_TARGETS="a b"  only these targets (default: all but fuzz_socket,
 #                                  which runs under AFL++ at the end unless
 #                                  FUZZ_BENCH_TARGETS leaves it out)
-#        FUZZ_BENCH_REPEAT=3       rounds; medians are reported
+#        FUZZ_BENCH_REPEAT=5       rounds; medians are reported (the empty
+#                                  target alone drifts by 2x within minutes here)
 #        FUZZ_MUTATOR=1            bench the build/fuzz-mut variant
 # Each target runs `-runs=N -print_final_stats=1 -seed=1` on a throwaway copy
 # of its seeds (libFuzzer adds units to a corpus dir it is given), one after
@@ -24,7 +25,7 @@ die() { echo "fuzz-bench.sh: $*" >&2; exit 2; }
 
 mapfile -t known < <(ci/fuzz.sh --list)
 runs=${FUZZ_BENCH_RUNS:-200000}
-repeat=${FUZZ_BENCH_REPEAT:-3}
+repeat=${FUZZ_BENCH_REPEAT:-5}
 [[ $runs =~ ^[1-9][0-9]*$ ]] && [ "$runs" -ge 10 ] || die "FUZZ_BENCH_RUNS must be an integer >= 10, not '$runs'"
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || die "FUZZ_BENCH_REPEAT must be a positive integer, not '$repeat'"
 targets=()
