@@ -12,7 +12,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	lse_failmem fm = { 0, 0, 0, 0 };
+	lse_failmem fm = { .fail_at = 0 };
 	lse_mem mem = lse_failmem_mem(&fm);
 	lse_drive d = { LSE_MODE_FRAMED, &mem, 1 };
 	uint32_t chunk = 0;

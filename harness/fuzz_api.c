@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	lse_sess_config cfg;
-	lse_failmem fm = { 0, 0, 0, 0 };
+	lse_failmem fm = { .fail_at = 0 };
 	const lse_mem tmem = lse_failmem_mem(&fm);
 	lse_conntab t;
 	lse_sess *s;

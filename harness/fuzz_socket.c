@@ -55,10 +55,11 @@ typedef struct faults {
 
 static faults fx;
 
-/* The loop's allocator: counts what is out, so memory left after every
- * connection closed is caught per run, and under fault injection refuses
- * the allocation the input names: the connection it was for must close
- * cleanly, the others go on, nothing leaks. */
+/* The loop's allocator (recycling blocks, harness/failmem.h): counts what
+ * is out, so memory left after every connection closed is caught per run,
+ * and under fault injection refuses the allocation the input names: the
+ * connection it was for must close cleanly, the others go on, nothing
+ * leaks. */
 static lse_failmem fm;
 
 /* The fault for this call (harness/faultgen.h). */
@@ -429,8 +430,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * syscalls a run, but the first run of each process then took other
 	 * edges than the rest, and afl-fuzz's stability fell from 99.8% to
 	 * 98.8%. */
-	memset(&fm, 0, sizeof fm);
-	fm.fail_at = fail_at;
+	lse_failmem_start(&fm, fail_at);
 	LSE_ORACLE(lse_loop_init(&l, &o) == 0, "lse_loop_init");
 	fd_seen(l.epfd);
 	while (lse_fdp_left(&f) > 0) {

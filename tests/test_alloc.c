@@ -14,7 +14,7 @@ static void run_with_failures(const char *name, const lse_sess_config *cfg,
 			      const lse_bytes *in)
 {
 	lse_feed f = { LSE_SPLIT_RANDOM, 3, 0, 0, 1 };
-	lse_failmem clean = { 0, 0, 0, 0 };
+	lse_failmem clean = { .fail_at = 0 };
 	lse_mem mem = lse_failmem_mem(&clean);
 	lse_sess *s;
 	lse_run r;
@@ -29,7 +29,7 @@ static void run_with_failures(const char *name, const lse_sess_config *cfg,
 	sites = clean.calls;
 	CHECK(sites >= 2);   /* the session, then its output buffer */
 	for (unsigned k = 1; k <= sites; k++) {
-		lse_failmem fm = { 0, k, 0, 0 };
+		lse_failmem fm = { .fail_at = k };
 		size_t n;
 		int rc;
 
