@@ -3,10 +3,11 @@
 #   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both;
 #                        the dictionaries through libFuzzer; the server tests under TSan;
 #                        the OSS-Fuzz build (ci/oss-fuzz/check-build) for libFuzzer and AFL++
-#   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS each, in parallel,
-#                        then the socket harness under AFL++ (installed if missing)
+#   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS (60) each, in parallel,
+#                        then the socket harness under AFL++ (installed if missing), FUZZ_SECONDS
+#                        or 90 s (AFL++ writes no plot row in its first minute)
 #                        (ENGINE=afl: every target under AFL++ instead)
-#   make fuzz-afl        AFL++ (-M/-S, CMPLOG) on the socket harness, FUZZ_SECONDS
+#   make fuzz-afl        AFL++ (-M/-S, CMPLOG) on the socket harness, FUZZ_SECONDS (90)
 #   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
 #   make minimize FILE=f minimize a failing input, checking it fails the same way
 #   make regress FILE=f  minimize, then keep it in corpus/regressions/<target>/
@@ -20,7 +21,8 @@
 #   make canaries        fuzz each canary bug (ci/canaries/) and report who finds it, how fast
 #   make canaries-afl    the same under AFL++: the socket harness, 2 cores, 5 minutes per canary
 #   make fuzz-compare    coverage after FUZZ_SECONDS, plain libFuzzer vs the frame-aware mutator
-FUZZ_SECONDS ?= 60
+# FUZZ_SECONDS reaches the scripts from the environment or the command line;
+# each has its own default (ci/fuzz.sh 60, ci/fuzz-afl.sh 90).
 export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

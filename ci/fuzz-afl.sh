@@ -2,7 +2,7 @@
 # What `make fuzz-afl` runs: AFL++ on the socket harness (or any target), one
 # main instance (-M) and secondaries (-S, the first with CMPLOG) on the
 # available cores, from the seeds with the dictionary, then a summary.
-# Env: FUZZ_SECONDS (60), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket; any
+# Env: FUZZ_SECONDS (90), FUZZ_JOBS (nproc), FUZZ_TARGETS (fuzz_socket; any
 # target works), FUZZ_MUTATOR=1 (the frame-aware mutator as AFL++ plugin).
 # Work: build/afl-work/<target>/: seeds/ (corpus/<target>, corpus/afl/<target>,
 # and for fuzz_socket fuzz_multi's and fuzz_session's work corpora through to_socket),
@@ -10,7 +10,10 @@
 # Exits 0 if clean, 1 if any instance saved a crash or hang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${FUZZ_SECONDS:-60}
+# 90 s by default, not the libFuzzer targets' 60: AFL++ 4.04c writes no
+# plot row in its first minute (only one when it stops), and afl-plot needs
+# two, so a one-minute run has no coverage plot.
+secs=${FUZZ_SECONDS:-90}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 targets=${FUZZ_TARGETS:-fuzz_socket}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "fuzz-afl: FUZZ_SECONDS must be a positive integer" >&2; exit 2; }
@@ -79,14 +82,16 @@ for t in $targets; do
 		failed=1
 		echo "reproduce: make repro FILE='$f' TARGET=$t"
 	done
-	if command -v afl-plot >/dev/null 2>&1 && command -v gnuplot >/dev/null 2>&1; then
-		if out=$(afl-plot "$work/out/main" "$work/plot" 2>&1); then
-			echo "coverage over time: $work/plot/*.png"
-		else   # e.g. a run too short for afl-fuzz to have written plot rows
-			echo "afl-plot: $(printf '%s\n' "$out" | tail -1)"
-		fi
-	else
+	rows=$(grep -vc '^#' "$work/out/main/plot_data" 2>/dev/null || true)
+	if ! command -v afl-plot >/dev/null 2>&1 || ! command -v gnuplot >/dev/null 2>&1; then
 		echo "(afl-plot needs gnuplot: apt-get install gnuplot-nox)"
+	elif [ "${rows:-0}" -lt 2 ]; then
+		echo "no coverage plot: AFL++ writes plot rows only after its first minute," \
+			"and this ${secs}s run left ${rows:-0}; FUZZ_SECONDS=70 or more gives one"
+	elif out=$(afl-plot "$work/out/main" "$work/plot" 2>&1); then
+		echo "coverage over time: $work/plot/*.png"
+	else
+		echo "afl-plot: $(printf '%s\n' "$out" | tail -1)"
 	fi
 done
 exit $failed
