@@ -20,13 +20,21 @@
 
 void lse_log(const char *fmt, ...)
 {
+	/* One write per line: every loop thread logs, and three stdio calls
+	 * on unbuffered stderr could interleave with another thread's. A line
+	 * too long for the buffer is cut, never split. */
+	static const char prefix[] = "lsecho-server: ";
+	char line[512];
+	size_t len = sizeof prefix - 1;
 	va_list ap;
 
-	fputs("lsecho-server: ", stderr);
+	memcpy(line, prefix, len);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + len, sizeof line - len - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	len += strlen(line + len);
+	line[len++] = '\n';
+	fwrite(line, 1, len, stderr);
 }
 
 /* ---- the socket calls behind lse_io ---- */
