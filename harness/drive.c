@@ -9,18 +9,8 @@
 
 #include "fdp.h"
 #include "model.h"
+#include "sanitize.h"
 
-/* Manual poisoning: no-ops unless the build has the sanitizer. */
-#include <sanitizer/asan_interface.h>
-#if defined(__has_feature)
-#if __has_feature(memory_sanitizer)
-#include <sanitizer/msan_interface.h>
-#define LSE_MSAN_POISON(p, n) __msan_poison((p), (n))
-#endif
-#endif
-#ifndef LSE_MSAN_POISON
-#define LSE_MSAN_POISON(p, n) ((void)(p), (void)(n))
-#endif
 
 static const uint32_t limits[8] = { 65536, 1, 64, 130, 131, 4096, 65535, 16777216 };
 static const size_t drains[16] = { 1, 2, 3, 7, 8, 12, 13, 64, 137, 138, 139,
@@ -110,7 +100,7 @@ static void *storage_space(size_t size)
 	}
 	ASAN_UNPOISON_MEMORY_REGION(buf, size);
 	ASAN_POISON_MEMORY_REGION((uint8_t *)buf + size, cap - size);
-	LSE_MSAN_POISON(buf, size);
+	LSE_MSAN_UNINIT(buf, size);
 	return buf;
 }
 

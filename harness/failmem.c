@@ -5,26 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Manual poisoning: no-ops unless the build has the sanitizer. */
-#include <sanitizer/asan_interface.h>
-#if defined(__SANITIZE_ADDRESS__)
-#define LSE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LSE_ASAN 1
-#endif
-#endif
-#ifdef LSE_ASAN
+#include "sanitize.h"
+#ifdef LSE_HAS_ASAN
 #include <sanitizer/allocator_interface.h>
-#endif
-#if defined(__has_feature)
-#if __has_feature(memory_sanitizer)
-#include <sanitizer/msan_interface.h>
-#define LSE_MSAN_UNINIT(p, n) __msan_allocated_memory((p), (n))
-#endif
-#endif
-#ifndef LSE_MSAN_UNINIT
-#define LSE_MSAN_UNINIT(p, n) ((void)(p), (void)(n))
 #endif
 
 /* Recycling. Fresh memory is what makes an allocation dear under ASan:
@@ -98,7 +81,7 @@ static void fm_free(void *ud, void *ptr, size_t size)
 
 	if (ptr == NULL || size > fm->live)
 		fail("a free of more than is live (a size or ownership mix-up)");
-#ifdef LSE_ASAN
+#ifdef LSE_HAS_ASAN
 	/* What free() would check, and the size besides: a block poisoned
 	 * here already is a double free. */
 	if ((size > 0 && __asan_address_is_poisoned(ptr)) || !__sanitizer_get_ownership(ptr) ||

@@ -6,18 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <sanitizer/asan_interface.h>
-
 #include "failmem.h"
 #include "feed.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define HAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define HAVE_ASAN 1
-#endif
-#endif
+#include "sanitize.h"
 
 static int all_be(const uint8_t *p, size_t n)
 {
@@ -58,7 +49,7 @@ static void recycles_across_runs_only(void)
 	CHECK(a != NULL);
 	memset(a, 1, 100);
 	m.free(m.ud, a, 100);
-#ifdef HAVE_ASAN
+#ifdef LSE_HAS_ASAN
 	CHECK(__asan_address_is_poisoned(a));
 	CHECK(__asan_address_is_poisoned(a + 99));
 #endif
@@ -74,7 +65,7 @@ static void recycles_across_runs_only(void)
 	c = m.alloc(m.ud, 100);
 	CHECK(c == a || c == b);
 	CHECK(all_be(c, 100));
-#ifdef HAVE_ASAN
+#ifdef LSE_HAS_ASAN
 	CHECK(!__asan_region_is_poisoned(c, 100));
 #endif
 	CHECK(m.alloc(m.ud, 100) == (c == a ? b : a));   /* both come back */
