@@ -138,6 +138,14 @@ int lse_loop_add(lse_loop *l, int fd)
 
 /* ---- accept ---- */
 
+/* Registers the listening or stop descriptor. */
+static int set_add(lse_loop *l, int fd, uint32_t events)
+{
+	struct epoll_event e = { .events = events, .data.fd = fd };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &e);
+}
+
 static int peer_allowed(const lse_loop *l, int fd)
 {
 	struct ucred cr;
@@ -168,10 +176,8 @@ static void accept_pause(lse_loop *l, int err)
 
 static void accept_resume(lse_loop *l)
 {
-	struct epoll_event e = { .events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = l->o.listen_fd };
-
 	if (l->accepting || l->o.listen_fd < 0 || l->deadline_ms >= 0 ||
-	    epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->o.listen_fd, &e) != 0)
+	    set_add(l, l->o.listen_fd, EPOLLIN | EPOLLEXCLUSIVE) != 0)
 		return;
 	l->accepting = 1;
 }
@@ -267,7 +273,8 @@ size_t lse_loop_count(const lse_loop *l)
 	return l->tab.count;
 }
 
-int lse_loop_init(lse_loop *l, const lse_loop_opts *o)
+/* Everything but the epoll set. */
+static int loop_prepare(lse_loop *l, const lse_loop_opts *o)
 {
 	/* All but the scratch buffer, which is only ever written before read:
 	 * 64 KiB of zeroes per loop would dominate a harness making one per
@@ -284,16 +291,38 @@ int lse_loop_init(lse_loop *l, const lse_loop_opts *o)
 		errno = EINVAL;
 		return -1;
 	}
+	return 0;
+}
+
+/* Puts the stop and listening descriptors into the set. */
+static int loop_register(lse_loop *l)
+{
+	if (l->o.stop_fd >= 0 && set_add(l, l->o.stop_fd, EPOLLIN) != 0)
+		return -1;
+	accept_resume(l);
+	return l->o.listen_fd < 0 || l->accepting ? 0 : -1;
+}
+
+int lse_loop_init(lse_loop *l, const lse_loop_opts *o)
+{
+	if (loop_prepare(l, o) != 0)
+		return -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -1;
-	if (o->stop_fd >= 0) {
-		struct epoll_event e = { .events = EPOLLIN, .data.fd = o->stop_fd };
-		if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, o->stop_fd, &e) != 0)
-			return -1;
-	}
-	accept_resume(l);
-	return o->listen_fd < 0 || l->accepting ? 0 : -1;
+	return loop_register(l);
+}
+
+int lse_loop_init_on(lse_loop *l, const lse_loop_opts *o, int epfd, int registered)
+{
+	if (loop_prepare(l, o) != 0)
+		return -1;
+	l->epfd = epfd;
+	l->lent = 1;
+	if (!registered)
+		return loop_register(l);
+	l->accepting = o->listen_fd >= 0;
+	return 0;
 }
 
 void lse_loop_fini(lse_loop *l)
@@ -302,7 +331,15 @@ void lse_loop_fini(lse_loop *l)
 		if (lse_conntab_get(&l->tab, (int)fd))
 			conn_close(l, (int)fd);
 	lse_conntab_free(&l->tab);
-	if (l->epfd >= 0)
+	if (l->lent && l->epfd >= 0) {
+		/* As the next loop on the set expects it: a listener paused
+		 * after EMFILE, or both after a shutdown, go back in. */
+		if (l->o.stop_fd >= 0 && l->deadline_ms >= 0)
+			set_add(l, l->o.stop_fd, EPOLLIN);
+		l->deadline_ms = -1;
+		accept_resume(l);
+	} else if (l->epfd >= 0) {
 		close(l->epfd);
+	}
 	l->epfd = -1;
 }

@@ -32,6 +32,7 @@ typedef struct lse_loop {
 	lse_loop_opts o;
 	int epfd;
 	lse_conntab tab;
+	int lent;           /* epfd is the caller's (lse_loop_init_on) */
 	int accepting;      /* listen_fd is in the epoll set */
 	int emfile_logged;
 	long deadline_ms;   /* shutting down: monotonic deadline, else -1 */
@@ -41,8 +42,18 @@ typedef struct lse_loop {
 /* Returns 0, or -1 with errno set (epoll_create1, a bad cfg: EINVAL). */
 int lse_loop_init(lse_loop *l, const lse_loop_opts *o);
 
+/* As lse_loop_init, on the caller's epoll set epfd instead of a fresh one,
+ * which lse_loop_fini leaves open: a harness making a loop per input saves
+ * making, filling and closing a set each time. Loops take turns on a set,
+ * never two at once, with the same listen and stop fds. The first registers
+ * them (registered = 0); fini leaves them in the set (it puts back one it
+ * took out: a listener paused after EMFILE, both after a shutdown), so the
+ * next loop is told they are there (registered = 1) and costs no syscall.
+ * Returns as lse_loop_init. */
+int lse_loop_init_on(lse_loop *l, const lse_loop_opts *o, int epfd, int registered);
+
 /* Closes every connection it holds and frees; the listen and stop fds stay
- * the caller's. */
+ * the caller's, and so does a lent epoll set. */
 void lse_loop_fini(lse_loop *l);
 
 

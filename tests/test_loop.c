@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "feed.h"
 #include "lse_loop.h"
+#include "lse_sock.h"
 #include "model.h"
 
 #define CONNS 40
@@ -196,10 +199,113 @@ static void test_loop_stop(void)
 	close(efd);
 }
 
+/* An accept hook that fails with EMFILE while *ctx is set: the loop pauses
+ * accepting (takes the listener out of its set). */
+static int accept_emfile(void *ctx, int listen_fd)
+{
+	if (*(int *)ctx) {
+		errno = EMFILE;
+		return -1;
+	}
+	return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+/* Whether fd is in the epoll set: adding it again says EEXIST. */
+static int in_set(int epfd, int fd)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
+
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) == 0) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	return errno == EEXIST;
+}
+
+/* A connection through the listener, echoed by loop l. */
+static void echo_through(lse_loop *l, const struct sockaddr_un *addr, socklen_t len)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char buf[8];
+
+	CHECK(fd >= 0);
+	CHECK_EQ(connect(fd, (const struct sockaddr *)addr, len), 0);
+	CHECK_EQ(write(fd, "ping", 4), 4);
+	settle(l);   /* accepts, reads, echoes */
+	CHECK_EQ(read(fd, buf, sizeof buf), 4);
+	CHECK(memcmp(buf, "ping", 4) == 0);
+	close(fd);
+	settle(l);
+	CHECK_EQ(lse_loop_count(l), 0);
+}
+
+/* Loops taking turns on one lent epoll set (lse_loop_init_on): each after
+ * the first finds the listener and stop descriptor registered, whatever the
+ * one before did to them (paused accepting, shut down), and the set
+ * outlives them all. */
+static void test_loop_lent_set(void)
+{
+	int emfile = 0, efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), epfd, fds_before;
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, accept_emfile, &emfile, -1, efd, 0, NULL };
+	static lse_loop l;
+	struct sockaddr_un addr;
+	socklen_t len = sizeof addr;
+	lse_sock ls;
+	char name[64], err[256];
+	uint64_t one = 1;
+
+	snprintf(name, sizeof name, "@lsecho-test-loop-%ld", (long)getpid());
+	CHECK_EQ(lse_sock_listen(&ls, name, err, sizeof err), 0);
+	CHECK_EQ(getsockname(ls.fd, (struct sockaddr *)&addr, &len), 0);
+	o.listen_fd = ls.fd;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	CHECK(epfd >= 0);
+	fds_before = count_fds();
+
+	/* The first loop registers both, then pauses accepting on EMFILE. */
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), 0);
+	CHECK(in_set(epfd, ls.fd) && in_set(epfd, efd));
+	emfile = 1;
+	{
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		CHECK_EQ(connect(fd, (const struct sockaddr *)&addr, len), 0);
+		CHECK(lse_loop_run_once(&l, 0) > 0);
+		CHECK(!in_set(epfd, ls.fd));   /* paused */
+		close(fd);   /* never accepted: the kernel drops it */
+	}
+	emfile = 0;
+	lse_loop_fini(&l);
+	CHECK(in_set(epfd, ls.fd));   /* put back for the next loop */
+
+	/* The next loop is told both are registered, and serves. */
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 1), 0);
+	echo_through(&l, &addr, len);
+	/* Shut down: both leave the set, and fini puts them back. */
+	CHECK_EQ(write(efd, &one, sizeof one), (ssize_t)sizeof one);
+	settle(&l);
+	CHECK(lse_loop_done(&l));
+	CHECK(!in_set(epfd, ls.fd) && !in_set(epfd, efd));
+	CHECK_EQ(read(efd, &one, sizeof one), (ssize_t)sizeof one);
+	lse_loop_fini(&l);
+	CHECK(in_set(epfd, ls.fd) && in_set(epfd, efd));
+
+	/* And a third serves again; the set stays open, nothing else leaks. */
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 1), 0);
+	echo_through(&l, &addr, len);
+	lse_loop_fini(&l);
+	CHECK_EQ(count_fds(), fds_before);
+	CHECK_EQ(fcntl(epfd, F_GETFD), FD_CLOEXEC);
+	close(epfd);
+	lse_sock_close(&ls);
+	close(efd);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);   /* clients write to servers that closed */
 	test_loop_many_connections();
 	test_loop_stop();
+	test_loop_lent_set();
 	return lse_t_report();
 }
