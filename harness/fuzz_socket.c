@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,6 +186,17 @@ static int max_peers = PEERS;
 static struct sockaddr_un listen_addr;
 static socklen_t listen_addr_len;
 
+/* In each child of a fork server: connections a child that crashed or
+ * timed out left in the listening socket's backlog (the socket outlives its
+ * children) are not the new child's to serve or count. */
+static void drop_dead_connects(void)
+{
+	int fd;
+
+	while ((fd = accept4(listener.fd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+		close(fd);
+}
+
 /* One-time set-up, before any fork server: the listening socket, made by
  * the shell's own socket code, and the epoll set. An abstract name leaves
  * no file behind, whichever process of a fuzzing run exits first. */
@@ -221,6 +233,7 @@ static void setup(void)
 		perror("fuzz_socket: epoll_create1");
 		abort();
 	}
+	pthread_atfork(NULL, NULL, drop_dead_connects);
 	listening = 1;
 }
 
