@@ -43,7 +43,13 @@ typedef struct peer {
 	size_t wrote;        /* of out, written: the stream the server saw */
 	lse_hbuf got;             /* read back */
 	int shut_wanted, shut, aborted, eof, dead;
+	unsigned long empty_at;   /* passes + 1 when a read last heard EAGAIN, or 0 */
 } peer;
+
+/* Loop passes that handled an event, ever. Only such a pass writes to a
+ * client's socket or closes the server's end of it, so a socket found empty
+ * stays empty until the count moves. */
+static unsigned long passes;
 
 /* Fault injection (flags bit 7): a generator seeded by the input's fault
  * byte (0: off) makes about one socket call in eight, read, write or accept, fail
@@ -291,6 +297,15 @@ static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 	return (op & 8) != 0;
 }
 
+/* One loop pass, counted in passes if it handled anything. */
+static int step(lse_loop *l)
+{
+	int n = lse_loop_run_once(l, 0);
+
+	passes += n != 0;
+	return n;
+}
+
 /* Steps the loop until nothing fires. A quiet step also ends an accept
  * pause (after EMFILE), so one more step follows it. A loop holding no
  * connection, with none waiting to be accepted, has nothing that can fire:
@@ -305,7 +320,7 @@ static int settle(lse_loop *l)
 		if (lse_loop_count(l) == 0 && unaccepted == 0)
 			break;
 
-		if (lse_loop_run_once(l, 0) == 0 && !(paused && l->accepting))
+		if (step(l) == 0 && !(paused && l->accepting))
 			break;
 		LSE_ORACLE(++steps < 100000, "the event loop does not settle");
 	}
@@ -344,6 +359,8 @@ static int client_read(peer *p, size_t max)
 	static uint8_t b[4096];
 	size_t total = 0;
 
+	if (p->empty_at == passes + 1)
+		return 0;   /* it would hear EAGAIN again: no pass wrote since */
 	while (!p->aborted && !p->eof && total < max) {
 		size_t want = max - total < sizeof b ? max - total : sizeof b;
 		ssize_t n = read(p->fd, b, want);
@@ -352,8 +369,11 @@ static int client_read(peer *p, size_t max)
 			p->eof = 1;   /* a reset only follows every byte written */
 			break;
 		}
-		if (n < 0)
+		if (n < 0) {
+			if (errno == EAGAIN)
+				p->empty_at = passes + 1;
 			break;
+		}
 		lse_hbuf_put(&p->got, b, (size_t)n);
 		total += (size_t)n;
 		/* A short read emptied the socket: asking again would only hear
@@ -504,7 +524,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		 * unchanged one gives the pass nothing new to see (the input's
 		 * LOOP operation runs the loop on demand). */
 		if (changed)
-			lse_loop_run_once(&l, 0);
+			step(&l);
 	}
 	/* The end: clients write what is left, half-close if they meant to,
 	 * and read everything, until nothing moves. The loop is stepped again
