@@ -5,7 +5,7 @@
 # harness forking and binding for every input (fuzz_socket_fork). Each runs
 # afl-fuzz alone for AFL_BENCH_SECONDS (20) on one-connection seeds under
 # 1 KiB (-G 1024), the socket harnesses capped at one connection per input
-# (LSE_FUZZ_SOCKET_PEERS=1). AFL_BENCH_REPEAT (3) rounds of the floor and
+# (LSE_FUZZ_SOCKET_PEERS=1). AFL_BENCH_REPEAT (5) rounds of the floor and
 # fuzz_socket, each round's pair on the same RNG seed (-s ROUND: which
 # inputs afl-fuzz happens to make moved a single run's ratio from 0.57 to
 # 0.99, seed to seed) and in alternating order (the machine's speed drifts);
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${AFL_BENCH_SECONDS:-20}
-repeat=${AFL_BENCH_REPEAT:-3}
+repeat=${AFL_BENCH_REPEAT:-5}
 [[ $secs =~ ^[1-9][0-9]*$ ]] || { echo "afl-bench: AFL_BENCH_SECONDS must be a positive integer" >&2; exit 2; }
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || { echo "afl-bench: AFL_BENCH_REPEAT must be a positive integer" >&2; exit 2; }
 ci/build.sh afl floor_socketpair fuzz_socket fuzz_socket_fork >/dev/null
