@@ -297,30 +297,37 @@ static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 	return (op & 8) != 0;
 }
 
-/* One loop pass, counted in passes if it handled anything. */
+/* Whether a pass now could fire nothing: the last one was quiet (and did
+ * not end an accept pause), and no client has since changed a socket in a
+ * way the loop can see. Only the harness touches these sockets, so a
+ * settled loop stays settled until the harness clears this. */
+static int settled;
+
+/* One loop pass, counted in passes if it handled anything. A quiet pass
+ * also ends an accept pause (after EMFILE): then the next may accept. */
 static int step(lse_loop *l)
 {
+	int paused = !l->accepting;
 	int n = lse_loop_run_once(l, 0);
 
 	passes += n != 0;
+	settled = n == 0 && !(paused && l->accepting);
 	return n;
 }
 
-/* Steps the loop until nothing fires. A quiet step also ends an accept
- * pause (after EMFILE), so one more step follows it. A loop holding no
- * connection, with none waiting to be accepted, has nothing that can fire:
+/* Steps the loop until nothing fires. A settled loop, or one holding no
+ * connection with none waiting to be accepted, has nothing that can fire:
  * no step is taken to hear so. Returns whether anything fired. */
 static int settle(lse_loop *l)
 {
 	int steps = 0;
 
-	for (;;) {
-		int paused = !l->accepting;
-
-		if (lse_loop_count(l) == 0 && unaccepted == 0)
+	while (!settled) {
+		if (lse_loop_count(l) == 0 && unaccepted == 0) {
+			settled = 1;
 			break;
-
-		if (step(l) == 0 && !(paused && l->accepting))
+		}
+		if (step(l) == 0 && settled)
 			break;
 		LSE_ORACLE(++steps < 100000, "the event loop does not settle");
 	}
@@ -475,6 +482,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	fd_hi = -1;
 	unaccepted = 0;
+	settled = 0;
 	lse_fdp_init(&f, data, size);
 	flags = lse_fdp_u8(&f);
 	/* Faults (flags bit 7): a byte seeding the I/O fault generator (0: no
@@ -528,16 +536,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					: op_peer(&l, &f, peers, npeers, op);
 		/* One loop pass after each operation that changed a socket: an
 		 * unchanged one gives the pass nothing new to see (the input's
-		 * LOOP operation runs the loop on demand). */
+		 * LOOP operation runs the loop on demand, unless settled). */
 		if (changed)
 			step(&l);
 	}
 	/* The end: clients write what is left, half-close if they meant to,
 	 * and read everything, until nothing moves. The loop is stepped again
 	 * only after a client did something it can see (as op_peer decides). */
-	for (int round = 0, seen = 1;; round++) {
-		int moved = seen ? settle(&l) : 0;
+	for (int round = 0, seen = 0;; round++) {
+		int moved;
 
+		settled &= !seen;
+		moved = settle(&l);
 		LSE_ORACLE(round < 100000, "the end does not settle");
 		seen = 0;
 		for (int i = 0; i < npeers; i++) {
@@ -556,6 +566,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_peer(&peers[i], o.cfg.max_payload, o.cfg.mode == LSE_MODE_RAW,
 			   !fx.hard && !fm.refused);
 	/* Clients are gone: the loop must see every close and let go. */
+	settled = 0;
 	settle(&l);
 	LSE_ORACLE(lse_loop_count(&l) == 0, "the loop still holds connections its clients closed");
 	LSE_ORACLE(unaccepted == 0, "a connection was never accepted");
