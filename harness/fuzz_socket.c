@@ -391,23 +391,24 @@ static int client_read(peer *p, size_t max)
 	return total > 0;
 }
 
-/* Whether a connection of the loop waits to write. Only then can a
- * client's read make anything fire: it frees room in a socket the server
- * writes to, which matters only to a connection registered for EPOLLOUT. */
-static int loop_waits_to_write(const lse_loop *l)
+/* Whether a connection of the loop is registered for want: only then can
+ * a client's write (LSE_WANT_READ) or read (LSE_WANT_WRITE, which frees room
+ * in a socket the server writes to) make anything fire. A connection that
+ * stopped reading (its output is blocked) hears nothing of a write. */
+static int loop_waits(const lse_loop *l, unsigned want)
 {
 	for (size_t fd = 0; fd < l->tab.cap; fd++) {
 		const lse_conn *c = lse_conntab_get(&l->tab, (int)fd);
 
-		if (c != NULL && (c->interest & LSE_WANT_WRITE))
+		if (c != NULL && (c->interest & want))
 			return 1;
 	}
 	return 0;
 }
 
 /* Returns whether the operation changed a socket in a way the loop can
- * see: wrote, shut or closed one, or read one that a connection waits to
- * write to. */
+ * see: wrote to one while a connection reads, shut or closed one, or read
+ * one while a connection waits to write. */
 static int op_peer(const lse_loop *l, lse_fdp *f, peer *peers, int npeers, uint8_t op)
 {
 	uint8_t k = lse_fdp_u8(f);
@@ -424,9 +425,9 @@ static int op_peer(const lse_loop *l, lse_fdp *f, peer *peers, int npeers, uint8
 						  : ((size_t)(op >> 3) + 1) * 128);
 		if (!p->shut_wanted && !p->aborted)
 			lse_hbuf_put(&p->out, f->p + at, n);
-		return client_write(p);
+		return client_write(p) && loop_waits(l, LSE_WANT_READ);
 	case 3:
-		return client_read(p, lse_drive_drain(op >> 3)) && loop_waits_to_write(l);
+		return client_read(p, lse_drive_drain(op >> 3)) && loop_waits(l, LSE_WANT_WRITE);
 	case 4:
 		p->shut_wanted = 1;
 		return client_shut(p);
@@ -542,7 +543,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* The end: clients write what is left, half-close if they meant to,
 	 * and read everything, until nothing moves. The loop is stepped again
-	 * only after a client did something it can see (as op_peer decides). */
+	 * only after a client did something it can see (as op_peer decides);
+	 * a client that moved bytes gets another round either way. */
 	for (int round = 0, seen = 0;; round++) {
 		int moved;
 
@@ -551,13 +553,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		LSE_ORACLE(round < 100000, "the end does not settle");
 		seen = 0;
 		for (int i = 0; i < npeers; i++) {
-			int got;
+			int wrote = client_write(&peers[i]), got;
 
-			seen |= client_write(&peers[i]);
+			seen |= wrote && loop_waits(&l, LSE_WANT_READ);
 			seen |= client_shut(&peers[i]);
 			got = client_read(&peers[i], SIZE_MAX);
-			seen |= got && loop_waits_to_write(&l);
-			moved |= got;
+			seen |= got && loop_waits(&l, LSE_WANT_WRITE);
+			moved |= wrote | got;
 		}
 		if (!moved && !seen)
 			break;
