@@ -84,6 +84,14 @@ static int readable(const peer *p)
 	return p->rd < p->in.len || p->shut || p->aborted;
 }
 
+/* What the loop hands lse_conn_run (lse_loop.c's conn_service): a peer
+ * registered for writing is written to only when epoll says it has room. */
+static unsigned ready(const peer *p)
+{
+	return (readable(p) ? LSE_WANT_READ : 0) |
+	       (!(p->interest & LSE_WANT_WRITE) || p->unread < p->cap || p->aborted ? LSE_WANT_WRITE : 0);
+}
+
 /* What epoll would report, from the registration alone. */
 static int fires(const world *w, int fd)
 {
@@ -102,7 +110,7 @@ static void dispatch(world *w, int fd)
 
 	if (c == NULL)   /* closed by an earlier dispatch in this pass */
 		return;
-	interest = lse_conn_run(c, &w->io, readable(&w->peers[fd]), w->scratch, w->scratch_len);
+	interest = lse_conn_run(c, &w->io, ready(&w->peers[fd]), w->scratch, w->scratch_len);
 	if (interest == LSE_CLOSED) {
 		lse_conntab_del(&w->tab, fd);
 		w->peers[fd].server_closed = 1;

@@ -146,10 +146,11 @@ static int conn_fill(lse_conn *c, const lse_io *io, uint8_t *scratch, size_t len
 	return (size_t)n == len ? 1 : 2;
 }
 
-unsigned lse_conn_run(lse_conn *c, const lse_io *io, int readable,
+unsigned lse_conn_run(lse_conn *c, const lse_io *io, unsigned ready,
 		      uint8_t *scratch, size_t scratch_len)
 {
-	int writable = 1;   /* until a write says otherwise */
+	int readable = (ready & LSE_WANT_READ) != 0;
+	int writable = (ready & LSE_WANT_WRITE) != 0;   /* until a write says otherwise */
 	unsigned want = lse_sess_want(c->sess);
 
 	for (int budget = LSE_CONN_BUDGET; budget > 0 && want != LSE_CLOSED; budget--) {

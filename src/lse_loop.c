@@ -96,8 +96,14 @@ static void conn_close(lse_loop *l, int fd)
 
 static void conn_service(lse_loop *l, lse_conn *c, uint32_t ev)
 {
-	int readable = (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
-	unsigned interest = lse_conn_run(c, l->o.io, readable, l->scratch, sizeof l->scratch);
+	/* Registered for EPOLLOUT and not told of it, the socket is full: a
+	 * write would only hear EAGAIN (and cost a syscall per input event of
+	 * a connection whose reader lags). Not registered, there is room as
+	 * far as the loop knows: output made now is tried at once. */
+	unsigned ready = (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) ? LSE_WANT_READ : 0) |
+			 (!(c->interest & LSE_WANT_WRITE) || (ev & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+				  ? LSE_WANT_WRITE : 0);
+	unsigned interest = lse_conn_run(c, l->o.io, ready, l->scratch, sizeof l->scratch);
 	struct epoll_event e;
 
 	if (interest == LSE_CLOSED || interest == 0) {

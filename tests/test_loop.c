@@ -199,6 +199,68 @@ static void test_loop_stop(void)
 	close(efd);
 }
 
+/* An lse_io over the real calls that counts the writes it is asked for. */
+static ptrdiff_t counted_read(void *ctx, int fd, uint8_t *buf, size_t len)
+{
+	(void)ctx;
+	return lse_loop_sys_io()->read(NULL, fd, buf, len);
+}
+
+static ptrdiff_t counted_write(void *ctx, int fd, const uint8_t *buf, size_t len)
+{
+	++*(int *)ctx;
+	return lse_loop_sys_io()->write(NULL, fd, buf, len);
+}
+
+/* A connection whose reader lags: once the loop waits for room (EPOLLOUT),
+ * more input is read without a write into the full socket, and the echo
+ * resumes, whole and in order, when the reader drains it. */
+static void test_loop_full_socket_not_written(void)
+{
+	int writes = 0, sv[2], small = 4096, before, fds_before = count_fds();
+	lse_io io = { counted_read, counted_write, &writes };
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, &io, NULL, NULL, -1, -1, 0, NULL };
+	static lse_loop l;
+	static uint8_t in[40000];
+	lse_bytes got = { 0 };
+	const lse_conn *c;
+	uint8_t buf[4096];
+	ssize_t n;
+
+	for (size_t i = 0; i < sizeof in; i++)
+		in[i] = (uint8_t)(i * 7 + i / 251);
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof small), 0);
+	CHECK_EQ(lse_loop_add(&l, sv[1]), 0);
+	CHECK_EQ(write(sv[0], in, 30000), 30000);
+	settle(&l);
+	c = lse_conntab_get(&l.tab, sv[1]);
+	CHECK(c != NULL && (c->interest & LSE_WANT_WRITE) && (c->interest & LSE_WANT_READ));
+	before = writes;
+	CHECK_EQ(write(sv[0], in + 30000, 10000), 10000);
+	CHECK(settle(&l) > 0);        /* the new input is read... */
+	CHECK_EQ(writes, before);     /* ...and the full socket left alone */
+	while (got.len < sizeof in) {
+		int moved = 0;
+
+		while ((n = read(sv[0], buf, sizeof buf)) > 0) {
+			lse_bytes_put(&got, buf, (size_t)n);
+			moved = 1;
+		}
+		if (settle(&l) == 0 && !moved)
+			break;
+	}
+	CHECK(got.len == sizeof in && memcmp(got.p, in, sizeof in) == 0);
+	CHECK(writes > before);
+	close(sv[0]);
+	settle(&l);
+	CHECK_EQ(lse_loop_count(&l), 0);
+	lse_loop_fini(&l);
+	CHECK_EQ(count_fds(), fds_before);
+	lse_bytes_free(&got);
+}
+
 /* An accept hook that fails with EMFILE while *ctx is set: the loop pauses
  * accepting (takes the listener out of its set). */
 static int accept_emfile(void *ctx, int listen_fd)
@@ -307,5 +369,6 @@ int main(void)
 	test_loop_many_connections();
 	test_loop_stop();
 	test_loop_lent_set();
+	test_loop_full_socket_not_written();
 	return lse_t_report();
 }
