@@ -61,12 +61,13 @@ lse_conn *lse_conntab_get(const lse_conntab *t, int fd);
 void lse_conntab_del(lse_conntab *t, int fd);
 
 /* Services one connection: writes pending output first (only if `ready`
- * has LSE_WANT_WRITE), then reads (only if it has LSE_WANT_READ) at most the
- * session's room, into the session's ring in raw mode or into scratch, and
- * repeats while bytes move, up to LSE_CONN_BUDGET calls. EINTR is retried; a short write resumes from where
- * it stopped, at the next call; a short read or write ends the attempts on
- * that direction, since the socket is drained or full (level-triggered
- * readiness reports any change).
+ * has LSE_WANT_WRITE), then reads (only if it has LSE_WANT_READ) at most
+ * the session's room, into the session's ring in raw mode or into scratch,
+ * and repeats while bytes move, up to LSE_CONN_BUDGET calls. EINTR is
+ * retried; a short write resumes from where it stopped, at the next call;
+ * a short read or write ends the attempts on that direction, since the
+ * socket is drained or full (level-triggered readiness reports any
+ * change).
  * Returns the interest to register next (LSE_WANT_READ and/or
  * LSE_WANT_WRITE, the latter when output is left over), or LSE_CLOSED
  * when the session is done or the socket broke: then close fd and del. */
