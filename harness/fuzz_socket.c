@@ -130,8 +130,10 @@ static void check_no_fd_leaked(void)
 		fd_seen_bits[w] = 0;
 	}
 	/* An open descriptor with nothing to report leaves revents 0, so the
-	 * count alone does not say which: each is looked at. */
-	LSE_ORACLE(poll(pfd, n, 0) >= 0, "poll on the run's descriptors");
+	 * count alone does not say which: each is looked at. A run that made
+	 * no descriptor (a third of them under afl-fuzz: a mutant without an
+	 * OPEN) has nothing to ask about. */
+	LSE_ORACLE(n == 0 || poll(pfd, n, 0) >= 0, "poll on the run's descriptors");
 	for (nfds_t i = 0; i < n; i++)
 		LSE_ORACLE(pfd[i].revents & POLLNVAL, "a file descriptor leaked");
 	/* Past the bitmap (a process with thousands of descriptors open): every
@@ -308,7 +310,16 @@ static int settled;
 static int step(lse_loop *l)
 {
 	int paused = !l->accepting;
-	int n = lse_loop_run_once(l, 0);
+	int n;
+
+	/* Nothing can fire in a loop that holds no connection and has none
+	 * waiting in the backlog (settle's rule): the operations of an input
+	 * after the server closed its connections. */
+	if (lse_loop_count(l) == 0 && unaccepted == 0) {
+		settled = 1;
+		return 0;
+	}
+	n = lse_loop_run_once(l, 0);
 
 	passes += n != 0;
 	settled = n == 0 && !(paused && l->accepting);
