@@ -408,11 +408,18 @@ static int client_read(peer *p, size_t max)
  * stopped reading (its output is blocked) hears nothing of a write. */
 static int loop_waits(const lse_loop *l, unsigned want)
 {
-	for (size_t fd = 0; fd < l->tab.cap; fd++) {
+	/* The table is indexed by descriptor, at least 64 wide, and the
+	 * connections sit at its low end: the scan stops after the last. */
+	size_t left = lse_loop_count(l);
+
+	for (size_t fd = 0; left > 0 && fd < l->tab.cap; fd++) {
 		const lse_conn *c = lse_conntab_get(&l->tab, (int)fd);
 
-		if (c != NULL && (c->interest & want))
+		if (c == NULL)
+			continue;
+		if (c->interest & want)
 			return 1;
+		left--;
 	}
 	return 0;
 }
