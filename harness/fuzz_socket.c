@@ -300,8 +300,8 @@ static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 }
 
 /* Whether a pass now could fire nothing: the last one was quiet (and did
- * not end an accept pause), and no client has since changed a socket in a
- * way the loop can see. Only the harness touches these sockets, so a
+ * not end an accept pause) or the loop holds nothing, and no client has
+ * since changed a socket in a way the loop can see. Only the harness touches these sockets, so a
  * settled loop stays settled until the harness clears this. */
 static int settled;
 
@@ -313,8 +313,8 @@ static int step(lse_loop *l)
 	int n;
 
 	/* Nothing can fire in a loop that holds no connection and has none
-	 * waiting in the backlog (settle's rule): the operations of an input
-	 * after the server closed its connections. */
+	 * waiting in the backlog: no pass is taken to hear so (an input's
+	 * operations after the server closed its connections, the end). */
 	if (lse_loop_count(l) == 0 && unaccepted == 0) {
 		settled = 1;
 		return 0;
@@ -334,10 +334,6 @@ static int settle(lse_loop *l)
 	int steps = 0;
 
 	while (!settled) {
-		if (lse_loop_count(l) == 0 && unaccepted == 0) {
-			settled = 1;
-			break;
-		}
 		if (step(l) == 0 && settled)
 			break;
 		LSE_ORACLE(++steps < 100000, "the event loop does not settle");
