@@ -301,8 +301,9 @@ static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 
 /* Whether a pass now could fire nothing: the last one was quiet (and did
  * not end an accept pause) or the loop holds nothing, and no client has
- * since changed a socket in a way the loop can see. Only the harness touches these sockets, so a
- * settled loop stays settled until the harness clears this. */
+ * since changed a socket in a way the loop can see. Only the harness
+ * touches these sockets, so a settled loop stays settled until the harness
+ * clears this. */
 static int settled;
 
 /* One loop pass, counted in passes if it handled anything. A quiet pass
