@@ -1,6 +1,7 @@
 /* lse_conn: connection table and per-connection I/O (contract in lse_conn.h). */
 #include "lse_conn.h"
 
+#include <assert.h>
 #include <string.h>
 
 int lse_conntab_init(lse_conntab *t, const lse_sess_config *cfg, const lse_mem *mem)
@@ -70,6 +71,7 @@ int lse_conntab_add(lse_conntab *t, int fd, lse_conn **out)
 	}
 	c->fd = fd;
 	c->interest = 0;
+	c->fault = NULL;
 	t->by_fd[fd] = c;
 	t->count++;
 	*out = c;
@@ -115,6 +117,26 @@ static int conn_flush(lse_conn *c, const lse_io *io)
 	return n == LSE_IO_AGAIN ? 0 : -1;
 }
 
+/* Hands the session n bytes read within its room. It takes every one unless
+ * it stops reading (BYE, ERROR), and then the rest is to be dropped. Fewer
+ * taken while it still reads is a broken promise of lse_sess_recv_room():
+ * the bytes left over would be lost and the stream would go out of step.
+ * Test and fuzz builds abort on it, so every harness turns it into a crash;
+ * a release build closes the connection and says why (c->fault). */
+static int conn_give(lse_conn *c, const uint8_t *p, size_t n)
+{
+	ptrdiff_t got = lse_sess_recv(c->sess, p, n);
+
+	if (got == LSE_E_NOMEM)
+		return LSE_E_NOMEM;
+	if (got >= 0 && (size_t)got < n && lse_sess_reading(c->sess)) {
+		assert(!"lse_conn: the session took fewer bytes than lse_sess_recv_room() promised");
+		c->fault = "the session refused bytes within its promised room";
+		return LSE_E_INVAL;
+	}
+	return LSE_OK;
+}
+
 /* One read attempt. Returns 1 if it filled all it asked for (or saw EOF),
  * 2 if it got less (a short read: the socket is drained for now), 0 if it
  * would block, -1 if the socket broke or the session ran out of memory. */
@@ -139,9 +161,7 @@ static int conn_fill(lse_conn *c, const lse_io *io, uint8_t *scratch, size_t len
 	if (n < 0 || (size_t)n > len)
 		return n == LSE_IO_AGAIN ? 0 : -1;
 	if (dst ? lse_sess_recv_ack(c->sess, (size_t)n) != LSE_OK
-		/* Within room the session takes every byte unless it stops
-		 * reading (BYE, ERROR), and then the rest is to be dropped. */
-		: lse_sess_recv(c->sess, scratch, (size_t)n) == LSE_E_NOMEM)
+		: conn_give(c, scratch, (size_t)n) != LSE_OK)
 		return -1;
 	return (size_t)n == len ? 1 : 2;
 }

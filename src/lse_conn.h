@@ -28,6 +28,9 @@ typedef struct lse_conn {
 	int fd;
 	lse_sess *sess;
 	unsigned interest;   /* LSE_WANT_* the shell has registered for fd */
+	/* Why lse_conn_run() closed it, when that is a bug of ours rather than
+	 * the peer's doing (for the shell's log line); NULL otherwise. */
+	const char *fault;
 } lse_conn;
 
 typedef struct lse_conntab {
@@ -70,7 +73,10 @@ void lse_conntab_del(lse_conntab *t, int fd);
  * change).
  * Returns the interest to register next (LSE_WANT_READ and/or
  * LSE_WANT_WRITE, the latter when output is left over), or LSE_CLOSED
- * when the session is done or the socket broke: then close fd and del. */
+ * when the session is done or the socket broke: then close fd and del.
+ * A session that breaks lse_sess_recv_room()'s promise aborts the program
+ * in builds with assertions; without them the connection is closed with
+ * c->fault set, and no byte is silently dropped. */
 unsigned lse_conn_run(lse_conn *c, const lse_io *io, unsigned ready,
 		      uint8_t *scratch, size_t scratch_len);
 

@@ -107,6 +107,8 @@ static void conn_service(lse_loop *l, lse_conn *c, uint32_t ev)
 	struct epoll_event e;
 
 	if (interest == LSE_CLOSED || interest == 0) {
+		if (c->fault != NULL)
+			lse_log("closing fd %d: %s", c->fd, c->fault);
 		conn_close(l, c->fd);
 		return;
 	}

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A header's (or HELLO value's) last byte is taken only when the largest
- * answer it can trigger, an ERROR frame, fits: so a verdict never has to
- * wait for space, and a session never holds more than its bound. */
+/* A framed session keeps an ERROR frame's worth of output free beyond all
+ * it has taken in (budget()): so a verdict never has to wait for space, and
+ * a session never holds more than its bound. */
 #define RESERVE ((size_t)LSE_ERR_FRAME_MAX)
 #define SMALL_CAP LSE_SESS_FRAMED_BOUND(0)
 
@@ -311,32 +311,59 @@ static int on_hello(lse_sess *s)
 	return LSE_OK;
 }
 
-/* Copies up to `size - s->got` bytes into dst, holding back the final byte
- * until RESERVE bytes of output are free. Returns the count taken, or
+/* Output that bytes already taken in will become: held header bytes turn
+ * into an 8-byte answer header, a held HELLO (its header and part of its
+ * value) into a 12-byte WELCOME. With it, every input byte a valid stream
+ * carries charges exactly one byte of output. */
+static size_t held_charge(const lse_sess *s)
+{
+	if (s->st == READ_HEADER)
+		return s->got;
+	if (s->st == READ_HELLO)
+		return LSE_HDR_LEN + s->got;
+	return 0;
+}
+
+/* Framed input bytes the session takes now: what keeps the output, with
+ * what held bytes will add, RESERVE short of the bound. Since each byte
+ * charges one byte of output, a verdict at a header's last byte always
+ * finds RESERVE free, and an offer of up to budget() bytes is taken whole
+ * whatever it holds (only a HELLO that raises the bound lets in more). */
+static size_t budget(const lse_sess *s)
+{
+	size_t charged = (size_t)(s->wr - s->sent) + held_charge(s);
+
+	return s->bound - RESERVE > charged ? s->bound - RESERVE - charged : 0;
+}
+
+/* Copies up to `size - s->got` bytes into dst, within budget(); the final
+ * byte makes room for the verdict's answer. Returns the count taken, or
  * LSE_E_NOMEM. */
 static ptrdiff_t collect(lse_sess *s, uint8_t *dst, size_t size,
 			 const uint8_t *in, size_t avail)
 {
 	size_t want = size - s->got;
+	size_t room = budget(s);
 	size_t n = avail < want ? avail : want;
 
+	n = n < room ? n : room;
 	if (n == want && out_reserve(s, RESERVE) != LSE_OK)
 		return LSE_E_NOMEM;
-	if (n == want && out_free(s) < RESERVE)
-		n--;
 	memcpy(dst + s->got, in, n);
 	s->got += (unsigned)n;
 	return (ptrdiff_t)n;
 }
 
-/* Echoes payload bytes into the output; returns the count or LSE_E_NOMEM. */
+/* Echoes payload bytes into the output, within budget(); returns the count
+ * or LSE_E_NOMEM. */
 static ptrdiff_t echo(lse_sess *s, const uint8_t *in, size_t avail)
 {
+	size_t room = budget(s);
 	size_t n = avail < s->remaining ? avail : s->remaining;
 
+	n = n < room ? n : room;
 	if (out_reserve(s, n) != LSE_OK)
 		return LSE_E_NOMEM;
-	n = n < out_free(s) ? n : out_free(s);
 	out_put(s, in, n);
 	s->remaining -= (uint32_t)n;
 	if (s->remaining == 0) {
@@ -450,14 +477,16 @@ int lse_sess_recv_ack(lse_sess *s, size_t n)
 
 size_t lse_sess_recv_room(const lse_sess *s)
 {
-	size_t f;
-
 	if (s == NULL || !is_reading(s))
 		return 0;
-	f = s->bound - (size_t)(s->wr - s->sent);   /* growth is implied */
-	if (s->st == READ_RAW)
-		return f;
-	return f > RESERVE ? f - RESERVE : 0;
+	if (s->st == READ_RAW)   /* growth is implied */
+		return s->bound - (size_t)(s->wr - s->sent);
+	return budget(s);
+}
+
+int lse_sess_reading(const lse_sess *s)
+{
+	return s != NULL && is_reading(s);
 }
 
 void lse_sess_eof(lse_sess *s)

@@ -85,7 +85,9 @@ void lse_sess_free(lse_sess *s);
  * than len when the output is full or the session has stopped reading
  * (after BYE, ERROR or lse_sess_eof()), in which case the rest is the
  * caller's to keep or drop. An offer of at most lse_sess_recv_room() bytes
- * is consumed in full unless the session stops reading or fails in it.
+ * is consumed in full unless the session stops reading or fails in it; a
+ * larger one is consumed up to exactly the room, except that a HELLO in it
+ * that raises the bound lets in more.
  * Errors: a protocol violation found now or earlier returns its
  * LSE_E_BAD_MAGIC .. LSE_E_BAD_LENGTH code (the ERROR frame is queued and
  * the session finishes sending); LSE_E_NOMEM if an allocation failed now or
@@ -93,10 +95,23 @@ void lse_sess_free(lse_sess *s);
  * for in == NULL with len > 0 (not sticky). */
 ptrdiff_t lse_sess_recv(lse_sess *s, const uint8_t *in, size_t len);
 
-/* Bytes that lse_sess_recv() is guaranteed to consume right now; 0 when it
- * is not reading or the output is full. Reading at most this much from the
- * socket means no byte ever has to be kept aside. */
+/* Bytes that lse_sess_recv() is guaranteed to consume right now, whatever
+ * they hold; 0 when it is not reading or the output is full. Exact: one
+ * byte more may be refused. Reading at most this much from the socket means
+ * no byte ever has to be kept aside.
+ * Framed: the bound, less an ERROR frame's 138 bytes kept in reserve, less
+ * the unsent output and the output that held input will become (a partial
+ * header: its byte count, since it becomes an 8-byte answer header; a
+ * HELLO in progress: 8 plus its value bytes, since it becomes a 12-byte
+ * WELCOME). Each byte of a valid stream charges exactly one byte against
+ * it. Raw: the free space of the ring. */
 size_t lse_sess_recv_room(const lse_sess *s);
+
+/* 1 while lse_sess_recv() still takes input (even with the output full),
+ * 0 once it stopped: after BYE, ERROR, lse_sess_eof() or a failure. A
+ * caller that offered at most recv_room() and saw fewer bytes taken while
+ * this is 1 has found a broken contract. */
+int lse_sess_reading(const lse_sess *s);
 
 /* Raw mode, zero copy: points at free space in the output ring and sets
  * *len (> 0 while lse_sess_want() has LSE_WANT_READ) so the caller can

@@ -13,8 +13,8 @@ target_compile_definitions(test_server PRIVATE LSE_TEST_VERSION="${PROJECT_VERSI
 set_target_properties(test_server PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 add_dependencies(test_server lsecho-server)
 add_test(NAME test_server COMMAND test_server $<TARGET_FILE:lsecho-server>)
-set_tests_properties(test_server PROPERTIES TIMEOUT 180)
+set_tests_properties(test_server PROPERTIES TIMEOUT 60)
 # Signals at the edges of the server's life (SIGTERM as soon as it accepts;
 # SIGTERM repeated during shutdown), apart so that a failure names itself.
 add_test(NAME test_server_signals COMMAND test_server $<TARGET_FILE:lsecho-server> signals)
-set_tests_properties(test_server_signals PROPERTIES TIMEOUT 180)
+set_tests_properties(test_server_signals PROPERTIES TIMEOUT 20)
