@@ -13,6 +13,8 @@
 #        CANARY_BASELINE=1    0: skip the unpatched control build
 #        CANARY_SEEDS=1       0: no seeds, neither replayed nor given to the
 #                             fuzzers: what the fuzzing alone finds
+# A patch's "# Withheld: GLOB" lines name inputs (the regressions filed for
+# its bug) removed from its tree before anything runs.
 # For each canary, in build/canaries/<name>/:
 #   src-tree/   src/ harness/ tests/ corpus/ dict/ CMakeLists.txt ci/ docs/,
 #               patched, built with its own ci/build.sh fuzz (src-tree/build/fuzz;
@@ -250,6 +252,7 @@ for c in "${canaries[@]}"; do
 		continue
 	fi
 	echo "  patched: $(grep -E '^patching file' "$dir/patch.log" | sed 's/^patching file //' | tr '\n' ' ')"
+	canary_withhold "$tree" "$root/ci/canaries/$c.patch"
 	if ! "$tree/ci/build.sh" "$variant" >"$dir/build.log" 2>&1; then
 		echo "canaries.sh: $c does not build; end of $dir/build.log:" >&2
 		tail -n 15 "$dir/build.log" | sed 's/^/  /' >&2

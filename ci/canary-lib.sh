@@ -44,6 +44,21 @@ make_tree() {
 	fi
 }
 
+# Removes from a canary's tree the inputs its patch withholds (lines
+# "# Withheld: GLOB", relative to the tree): the regressions filed after its
+# bug was found, so that the canary measures what the seeds and the fuzzers
+# find, not an input written for the bug.
+canary_withhold() {   # tree patch
+	local g f
+	while read -r g; do
+		for f in "$1"/$g; do
+			[ -f "$f" ] || continue
+			rm -f "$f"
+			echo "  withheld: ${f#"$1"/}"
+		done
+	done < <(sed -n 's/^# Withheld: //p' "$2")
+}
+
 # first_message LOG FALLBACK: the first line that says what failed (the
 # oracle, a sanitizer, an assert), else the first line matching the
 # engine's FALLBACK pattern; at most 110 characters.

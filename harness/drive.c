@@ -141,13 +141,14 @@ static int offer(run *r)
 {
 	size_t at = (size_t)lse_sess_consumed(r->s);
 	size_t n = r->f->head - at;
-	size_t room = lse_sess_recv_room(r->s);
+	size_t room = lse_sess_recv_room(r->s), bound;
 	ptrdiff_t got;
 
 	if (n == 0)
 		return -1;
 	if (r->direct)
 		return offer_direct(r, at, n);
+	bound = lse_sess_bound(r->s);
 	got = lse_sess_recv(r->s, r->f->p + at, n);
 	if (got < 0) {
 		LSE_ORACLE(got == lse_sess_error(r->s), "recv error is not the sticky error");
@@ -157,9 +158,27 @@ static int offer(run *r)
 	}
 	LSE_ORACLE((size_t)got <= n, "recv consumed more than it was given");
 	LSE_ORACLE(at + (size_t)got == lse_sess_consumed(r->s), "recv count disagrees with consumed");
-	LSE_ORACLE(n > room || (size_t)got == n || !(lse_sess_want(r->s) & LSE_WANT_READ),
+	/* The room is exact: all of it is taken while the session reads, and
+	 * no more unless a HELLO raised the bound. */
+	LSE_ORACLE((size_t)got >= (n < room ? n : room) || !lse_sess_reading(r->s),
 		   "recv took less than recv_room promised");
+	LSE_ORACLE((size_t)got <= room || lse_sess_bound(r->s) > bound,
+		   "recv took more than recv_room, which is exact");
 	return got > 0;
+}
+
+/* EDGE: takes stream bytes until room + delta (delta -1, 0 or 1) are
+ * unconsumed, then offers them: every state is tried at the room's edge,
+ * where an inexact room shows. Returns as offer(). */
+static int offer_edge(run *r, int delta)
+{
+	size_t room = lse_sess_recv_room(r->s);
+	size_t pending = r->f->head - (size_t)lse_sess_consumed(r->s);
+	size_t want = delta < 0 ? (room > 0 ? room - 1 : 0) : room + (size_t)delta;
+
+	if (want > pending)
+		lse_fdp_take(r->f, want - pending);
+	return offer(r);
 }
 
 /* The peer reads up to max bytes. Returns 1 if it read any. */
@@ -225,6 +244,10 @@ static int schedule(run *r, uint8_t flags)
 			called = offer(r) >= 0;
 			break;
 		case 2:
+			if (op & 0x80) {
+				called = offer_edge(r, (int)((op >> 2) & 15) % 3 - 1) >= 0;
+				break;
+			}
 			/* Reading nothing acknowledges nothing: send_buf alone
 			 * changes no state. */
 			called = drain(r, lse_drive_drain(op >> 2));

@@ -185,6 +185,23 @@ static void op_open(world *w, uint8_t op)
 	w->npeers++;
 }
 
+/* EDGE: the client on fd sends until its socket holds the server's read
+ * room + delta (-1, 0 or 1) unread bytes, so the next read lands on the
+ * room's edge in whatever state the session is in. */
+static void client_edge(world *w, lse_fdp *f, int fd, int delta)
+{
+	peer *p = &w->peers[fd];
+	const lse_conn *c = lse_conntab_get(&w->tab, fd);
+	size_t room, want, unread = p->in.len - p->rd, at = f->head;
+
+	if (c == NULL || p->shut || p->aborted)
+		return;
+	room = lse_sess_recv_room(c->sess);
+	want = delta < 0 ? (room > 0 ? room - 1 : 0) : room + (size_t)delta;
+	if (want > unread)
+		lse_hbuf_put(&p->in, f->p + at, lse_fdp_take(f, want - unread));
+}
+
 static void op_peer(world *w, lse_fdp *f, uint8_t op)
 {
 	uint8_t k = lse_fdp_u8(f);
@@ -204,7 +221,10 @@ static void op_peer(world *w, lse_fdp *f, uint8_t op)
 			lse_hbuf_put(&p->in, f->p + at, n);
 		break;
 	case 3:
-		client_drain(p, lse_drive_drain(op >> 3));
+		if (op & 0x80)
+			client_edge(w, f, k % w->npeers, (int)((op >> 3) & 15) % 3 - 1);
+		else
+			client_drain(p, lse_drive_drain(op >> 3));
 		break;
 	case 4:
 		p->shut = 1;

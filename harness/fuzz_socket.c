@@ -39,6 +39,7 @@
 
 typedef struct peer {
 	int fd;              /* the client's end, -1 once aborted */
+	int srv;             /* the loop's end of a socketpair, -1 if accepted */
 	lse_hbuf out;             /* taken from the input, to be written */
 	size_t wrote;        /* of out, written: the stream the server saw */
 	lse_hbuf got;             /* read back */
@@ -282,6 +283,7 @@ static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 	}
 	if (op & 8) {            /* through the listening socket: the loop accepts */
 		p->fd = connect_listener();
+		p->srv = -1;
 		if (p->fd < 0)
 			return 0;    /* backlog full: as a refused connect */
 	} else {
@@ -292,6 +294,7 @@ static int op_open(lse_loop *l, peer *peers, int *npeers, uint8_t op)
 		if (size)
 			setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 		p->fd = sv[0];
+		p->srv = sv[1];
 		if (lse_loop_add(l, sv[1]) != 0)
 			p->dead = 1;
 	}
@@ -421,6 +424,26 @@ static int loop_waits(const lse_loop *l, unsigned want)
 	return 0;
 }
 
+/* EDGE: the client takes stream bytes until the server's session has its
+ * read room + delta (-1, 0 or 1) bytes coming, and writes them, so the
+ * loop's next read lands on the room's edge in whatever state the session
+ * is in. Only a socketpair's server end is known to the harness. Returns
+ * as client_write(). */
+static int client_edge(const lse_loop *l, lse_fdp *f, peer *p, int delta)
+{
+	const lse_conn *c = p->srv >= 0 ? lse_conntab_get(&l->tab, p->srv) : NULL;
+	size_t room, want, coming, at = f->head;
+
+	if (c == NULL || p->shut_wanted || p->aborted)
+		return 0;
+	room = lse_sess_recv_room(c->sess);
+	want = delta < 0 ? (room > 0 ? room - 1 : 0) : room + (size_t)delta;
+	coming = p->out.len - (size_t)lse_sess_consumed(c->sess);
+	if (want > coming)
+		lse_hbuf_put(&p->out, f->p + at, lse_fdp_take(f, want - coming));
+	return client_write(p);
+}
+
 /* Returns whether the operation changed a socket in a way the loop can
  * see: wrote to one while a connection reads, shut or closed one, or read
  * one while a connection waits to write. */
@@ -442,6 +465,8 @@ static int op_peer(const lse_loop *l, lse_fdp *f, peer *peers, int npeers, uint8
 			lse_hbuf_put(&p->out, f->p + at, n);
 		return client_write(p) && loop_waits(l, LSE_WANT_READ);
 	case 3:
+		if (op & 0x80)
+			return client_edge(l, f, p, (int)((op >> 3) & 15) % 3 - 1) && loop_waits(l, LSE_WANT_READ);
 		return client_read(p, lse_drive_drain(op >> 3)) && loop_waits(l, LSE_WANT_WRITE);
 	case 4:
 		p->shut_wanted = 1;
