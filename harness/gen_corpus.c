@@ -663,11 +663,12 @@ static void gen_session_backpressure(void)
 	seed_op_end(&s, END_EOF);
 	seed_write(&s, "backpressure_error_when_full");
 
-	/* Limit 65536, HELLO 512: three 520-byte echoes, more than the bound
-	 * holds, and drains too small to keep up. */
+	/* Limit 65536, HELLO 512: eight 520-byte echoes, more than the bound
+	 * holds, and drains too small to keep up: the ring never empties, so
+	 * its positions run laps ahead of its start. */
 	seed_session(&s, LIM_65536);
 	seed_hello(&s, 512);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 8; i++)
 		seed_data(&s, 512);
 	seed_op_feed_big(&s, 2);
 	seed_op_feed_big(&s, 2);
@@ -675,6 +676,12 @@ static void gen_session_backpressure(void)
 	seed_op_feed_big(&s, 2);
 	seed_op_drain(&s, 1000);
 	seed_op_drain(&s, 139);
+	for (int i = 0; i < 4; i++) {
+		seed_op_feed_big(&s, 2);
+		seed_op_drain(&s, 137);
+		seed_op_drain(&s, 138);
+		seed_op_drain(&s, 139);
+	}
 	seed_feed_rest(&s, 64);
 	seed_op_drain(&s, 4096);
 	seed_op_end(&s, END_EOF);
