@@ -48,6 +48,40 @@ size_t lse_drive_drain(unsigned index)
 	return drains[index & 15];
 }
 
+/* Byte i of have followed by next. */
+static uint8_t split_at(const uint8_t *have, size_t have_len, const uint8_t *next, size_t i)
+{
+	return i < have_len ? have[i] : next[i - have_len];
+}
+
+size_t lse_drive_split(const uint8_t *have, size_t have_len,
+		       const uint8_t *next, size_t next_len, unsigned k)
+{
+	size_t end = have_len + next_len, pos = 0;
+
+	/* Walk the frames from the stream's start: a boundary is only known
+	 * from the headers before it. */
+	while (pos + LSE_HDR_LEN <= end) {
+		uint64_t len = 0;
+		size_t bounds[2];
+
+		for (size_t i = 4; i < LSE_HDR_LEN; i++)
+			len = len << 8 | split_at(have, have_len, next, pos + i);
+		bounds[0] = pos + LSE_HDR_LEN;
+		bounds[1] = len > end - bounds[0] ? end : bounds[0] + (size_t)len;
+		for (int b = 0; b < 2; b++) {
+			if (bounds[b] <= have_len || (b == 1 && bounds[1] == bounds[0]))
+				continue;
+			if (k-- == 0)
+				return bounds[b] - have_len;
+		}
+		if (bounds[1] == end)
+			break;
+		pos = bounds[1];
+	}
+	return next_len;
+}
+
 void lse_hbuf_put(lse_hbuf *b, const uint8_t *p, size_t n)
 {
 	if (n == 0)

@@ -21,6 +21,15 @@ uint32_t lse_drive_limit(uint8_t flags);
 /* What a DRAIN operation's index (0..15) lets the peer read. */
 size_t lse_drive_drain(unsigned index);
 
+/* SPLIT: how many of the `next_len` upcoming stream bytes a client takes
+ * so that its stream (`have_len` bytes so far) ends exactly on the k-th
+ * frame boundary ahead, counting both a header's end and a frame's end
+ * (k = 0: the first), as the frames' own length fields place them. At most
+ * next_len: all of it if the boundary lies beyond. Reads that end there
+ * are where a verdict meets the read's end. */
+size_t lse_drive_split(const uint8_t *have, size_t have_len,
+		       const uint8_t *next, size_t next_len, unsigned k);
+
 /* A growable byte buffer for the harnesses' clients (aborts on OOM). */
 typedef struct lse_hbuf {
 	uint8_t *p;

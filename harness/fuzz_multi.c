@@ -227,7 +227,12 @@ static void op_peer(world *w, lse_fdp *f, uint8_t op)
 			client_drain(p, lse_drive_drain(op >> 3));
 		break;
 	case 4:
-		p->shut = 1;
+		if (!(op & 0x80)) {
+			p->shut = 1;
+		} else if (!p->shut && !p->aborted) {   /* SPLIT */
+			n = lse_drive_split(p->in.p, p->in.len, f->p + at, lse_fdp_left(f), (op >> 3) & 15);
+			lse_hbuf_put(&p->in, f->p + at, lse_fdp_take(f, n));
+		}
 		break;
 	default:
 		p->aborted = 1;

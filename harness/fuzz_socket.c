@@ -469,6 +469,13 @@ static int op_peer(const lse_loop *l, lse_fdp *f, peer *peers, int npeers, uint8
 			return client_edge(l, f, p, (int)((op >> 3) & 15) % 3 - 1) && loop_waits(l, LSE_WANT_READ);
 		return client_read(p, lse_drive_drain(op >> 3)) && loop_waits(l, LSE_WANT_WRITE);
 	case 4:
+		if (op & 0x80) {   /* SPLIT */
+			if (p->shut_wanted || p->aborted)
+				return 0;
+			n = lse_drive_split(p->out.p, p->out.len, f->p + at, lse_fdp_left(f), (op >> 3) & 15);
+			lse_hbuf_put(&p->out, f->p + at, lse_fdp_take(f, n));
+			return client_write(p) && loop_waits(l, LSE_WANT_READ);
+		}
 		p->shut_wanted = 1;
 		return client_shut(p);
 	default:
