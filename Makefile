@@ -1,6 +1,7 @@
 # lsecho: the user-facing verbs, over CMake (flags live in ci/build.sh).
 #   make                 release build into build/
-#   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both;
+#   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both
+#                        (and a short soak against the ASan server);
 #                        the dictionaries through libFuzzer; the server tests under TSan;
 #                        the OSS-Fuzz build (ci/oss-fuzz/check-build) for libFuzzer and AFL++
 #   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS (60) each, in parallel,
@@ -21,13 +22,17 @@
 #   make canaries        fuzz each canary bug (ci/canaries/) and report who finds it, how fast
 #   make canaries-afl    the same under AFL++: the socket harness, 2 cores, 5 minutes per canary
 #   make fuzz-compare    coverage after FUZZ_SECONDS, plain libFuzzer vs the frame-aware mutator
+#   make soak            lsecho-server as a process under many concurrent random clients, every
+#                        reply checked against the model: framed then raw, SOAK_SECONDS (30) each;
+#                        mismatches saved under build/soak/ [FILE=f: replay one alone]
+#                        (SOAK_BUILD=asan: the ASan build; more settings in ci/soak.sh)
 # FUZZ_SECONDS reaches the scripts from the environment or the command line;
 # each has its own default (ci/fuzz.sh 60, ci/fuzz-afl.sh 90).
 export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl clean
+.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl soak clean
 
 all:
 	@ci/deps.sh build
@@ -102,6 +107,10 @@ canaries:
 canaries-afl:
 	@ci/deps.sh afl
 	@ci/canaries-afl.sh
+
+soak:
+	@ci/deps.sh $(if $(filter asan,$(SOAK_BUILD)),test,build)
+	@ci/soak.sh "$(FILE)"
 
 corpus:
 	@ci/deps.sh test

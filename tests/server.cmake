@@ -18,3 +18,24 @@ set_tests_properties(test_server PROPERTIES TIMEOUT 60)
 # SIGTERM repeated during shutdown), apart so that a failure names itself.
 add_test(NAME test_server_signals COMMAND test_server $<TARGET_FILE:lsecho-server> signals)
 set_tests_properties(test_server_signals PROPERTIES TIMEOUT 20)
+
+# lsecho-soak (tests/soak.c, `make soak`): the server as a process under many
+# concurrent random clients, every reply checked against the model. The
+# client links the model and no lsecho library: it shares only lse_frame.h's
+# constants with the server.
+add_executable(lsecho-soak
+  ${LSE_TESTS_DIR}/soak.c ${LSE_TESTS_DIR}/soak_plan.c
+  ${LSE_TESTS_DIR}/srvtest.c ${LSE_TESTS_DIR}/model.c)
+target_include_directories(lsecho-soak PRIVATE ${LSE_TESTS_DIR} ${PROJECT_SOURCE_DIR}/src)
+set_target_properties(lsecho-soak PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_dependencies(lsecho-soak lsecho-server)
+# A short soak in the ASan build: a few seconds per mode, both the client
+# and the server under the sanitizers. The flags replace any SOAK_SECONDS or
+# SOAK_CASES in the environment.
+if(LSE_SANITIZE MATCHES "address" AND LSE_FUZZ_ENGINE STREQUAL "standalone")
+  add_test(NAME soak_short
+           COMMAND lsecho-soak --server $<TARGET_FILE:lsecho-server> --seconds 3)
+  add_test(NAME soak_short_raw
+           COMMAND lsecho-soak --server $<TARGET_FILE:lsecho-server> --raw --seconds 2)
+  set_tests_properties(soak_short soak_short_raw PROPERTIES TIMEOUT 30)
+endif()
