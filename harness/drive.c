@@ -278,7 +278,9 @@ static int schedule(run *r, uint8_t flags)
 			called = offer(r) >= 0;
 			break;
 		case 2:
-			if (op & 0x80) {
+			/* Raw rooms are the ring's free space, met by the
+			 * small chunks already; EDGE is for framed sessions. */
+			if ((op & 0xc0) == 0xc0 && r->d->mode == LSE_MODE_FRAMED) {
 				called = offer_edge(r, (int)((op >> 2) & 15) % 3 - 1) >= 0;
 				break;
 			}

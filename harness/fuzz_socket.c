@@ -190,7 +190,7 @@ static int listening;
 static int epfd = -1, listener_in_set;
 /* PEERS, or LSE_FUZZ_SOCKET_PEERS from the environment: make fuzz-bench sets
  * 1 to measure against the socketpair floor on the same work, one connection
- * per input (issue 6's condition). Fuzzing leaves it unset. */
+ * per input, as the floor does. Fuzzing leaves it unset. */
 static int max_peers = PEERS;
 static struct sockaddr_un listen_addr;
 static socklen_t listen_addr_len;

@@ -81,7 +81,7 @@ static size_t session_ops(const uint8_t *in, size_t len, ops *o)
 		} else if ((op & 3) == 1) {
 			put_sends(o, lse_fdp_take(&f, ((size_t)(op >> 2) + 1) * 256));
 		} else if ((op & 3) == 2) {
-			put(o, (uint8_t)((op & 0x80) | ((op >> 2) & 15) << 3 | OP_DRAIN));   /* DRAIN, or EDGE */
+			put(o, (uint8_t)(((op & 0xc0) == 0xc0 ? 0x80 : 0) | ((op >> 2) & 15) << 3 | OP_DRAIN));   /* DRAIN, or EDGE */
 			put(o, 0);
 		} else {
 			eof = (op >> 2) & 1;
