@@ -1,11 +1,12 @@
-# lsecho-bench: the echo benchmark (issue 4) and its side-by-side floor,
+# lsecho-bench: the echo benchmark and its side-by-side floor,
 # a minimal epoll echo server run in the same process. Built as
 # build/lsecho-bench. With the socket shell (lsecho_shell) it can also run
 # lsecho's server in-process; without it, only --socket PATH and
 # --floor-only work.
 find_package(Threads REQUIRED)
-add_executable(lsecho-bench src/lse_bench.c src/lse_floor.c)
+add_executable(lsecho-bench ${PROJECT_SOURCE_DIR}/bench/lse_bench.c ${PROJECT_SOURCE_DIR}/bench/lse_floor.c)
 target_link_libraries(lsecho-bench PRIVATE lsecho_core Threads::Threads)
+target_include_directories(lsecho-bench PRIVATE ${PROJECT_SOURCE_DIR}/bench)
 target_compile_definitions(lsecho-bench PRIVATE _GNU_SOURCE
                            LSE_BENCH_VERSION="${PROJECT_VERSION}")
 if(TARGET lsecho_shell)

@@ -1,4 +1,4 @@
-/* lsecho-bench: the original echo benchmark as a tool (issue 4).
+/* lsecho-bench: the original echo benchmark as a tool.
  *
  * It mirrors the original client factory: N connections, each with exactly
  * one chunk in flight; every echo is read back in full, checked byte by byte

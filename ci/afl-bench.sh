@@ -11,7 +11,7 @@
 # 0.99, seed to seed) and in alternating order (the machine's speed drifts);
 # fuzz_socket's ratio is the median of the rounds' own ratios. The
 # fork-per-run baseline runs once, in the first round.
-# Goals (issue 6): >= 0.70 of the floor, >= 25x the fork-per-run.
+# Goals: >= 0.70 of the floor, >= 25x the fork-per-run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${AFL_BENCH_SECONDS:-20}

@@ -9,7 +9,7 @@
 # profiling on, input reduction off, so it keeps many files) in rounds of one
 # 60 s run per core until it holds BENCH_FILES files; it is grown once under
 # build/corpus-min-bench/ and reused after.
-# Goal (issue 7): corpus-min within 2x the bare merge, and every edge kept.
+# Goal: corpus-min within 2x the bare merge, and every edge kept.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 die() { echo "corpus-min-bench: $*" >&2; exit 2; }
