@@ -48,6 +48,15 @@ size_t lse_drive_drain(unsigned index)
 	return drains[index & 15];
 }
 
+size_t lse_drive_edge(size_t room, unsigned sel)
+{
+	switch (sel % 3) {
+	case 0: return room > 0 ? room - 1 : 0;
+	case 1: return room;
+	default: return room + 1;
+	}
+}
+
 /* Byte i of have followed by next. */
 static uint8_t split_at(const uint8_t *have, size_t have_len, const uint8_t *next, size_t i)
 {
@@ -201,14 +210,13 @@ static int offer(run *r)
 	return got > 0;
 }
 
-/* EDGE: takes stream bytes until room + delta (delta -1, 0 or 1) are
+/* EDGE: takes stream bytes until lse_drive_edge(room, sel) are
  * unconsumed, then offers them: every state is tried at the room's edge,
  * where an inexact room shows. Returns as offer(). */
-static int offer_edge(run *r, int delta)
+static int offer_edge(run *r, unsigned sel)
 {
-	size_t room = lse_sess_recv_room(r->s);
 	size_t pending = r->f->head - (size_t)lse_sess_consumed(r->s);
-	size_t want = delta < 0 ? (room > 0 ? room - 1 : 0) : room + (size_t)delta;
+	size_t want = lse_drive_edge(lse_sess_recv_room(r->s), sel);
 
 	if (want > pending)
 		lse_fdp_take(r->f, want - pending);
@@ -281,7 +289,7 @@ static int schedule(run *r, uint8_t flags)
 			/* Raw rooms are the ring's free space, met by the
 			 * small chunks already; EDGE is for framed sessions. */
 			if ((op & 0xc0) == 0xc0 && r->d->mode == LSE_MODE_FRAMED) {
-				called = offer_edge(r, (int)((op >> 2) & 15) % 3 - 1) >= 0;
+				called = offer_edge(r, (op >> 2) & 15) >= 0;
 				break;
 			}
 			/* Reading nothing acknowledges nothing: send_buf alone

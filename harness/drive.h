@@ -21,6 +21,10 @@ uint32_t lse_drive_limit(uint8_t flags);
 /* What a DRAIN operation's index (0..15) lets the peer read. */
 size_t lse_drive_drain(unsigned index);
 
+/* EDGE: the offer an EDGE operation aims at, room - 1, room or room + 1
+ * as sel % 3 picks (never below 0). */
+size_t lse_drive_edge(size_t room, unsigned sel);
+
 /* SPLIT: how many of the `next_len` upcoming stream bytes a client takes
  * so that its stream (`have_len` bytes so far) ends exactly on the k-th
  * frame boundary ahead, counting both a header's end and a frame's end

@@ -185,19 +185,18 @@ static void op_open(world *w, uint8_t op)
 	w->npeers++;
 }
 
-/* EDGE: the client on fd sends until its socket holds the server's read
- * room + delta (-1, 0 or 1) unread bytes, so the next read lands on the
- * room's edge in whatever state the session is in. */
-static void client_edge(world *w, lse_fdp *f, int fd, int delta)
+/* EDGE: the client on fd sends until its socket holds
+ * lse_drive_edge(the server's read room, sel) unread bytes, so the next read
+ * lands on the room's edge in whatever state the session is in. */
+static void client_edge(world *w, lse_fdp *f, int fd, unsigned sel)
 {
 	peer *p = &w->peers[fd];
 	const lse_conn *c = lse_conntab_get(&w->tab, fd);
-	size_t room, want, unread = p->in.len - p->rd, at = f->head;
+	size_t want, unread = p->in.len - p->rd, at = f->head;
 
 	if (c == NULL || p->shut || p->aborted)
 		return;
-	room = lse_sess_recv_room(c->sess);
-	want = delta < 0 ? (room > 0 ? room - 1 : 0) : room + (size_t)delta;
+	want = lse_drive_edge(lse_sess_recv_room(c->sess), sel);
 	if (want > unread)
 		lse_hbuf_put(&p->in, f->p + at, lse_fdp_take(f, want - unread));
 }
@@ -222,7 +221,7 @@ static void op_peer(world *w, lse_fdp *f, uint8_t op)
 		break;
 	case 3:
 		if (op & 0x80)
-			client_edge(w, f, k % w->npeers, (int)((op >> 3) & 15) % 3 - 1);
+			client_edge(w, f, k % w->npeers, (op >> 3) & 15);
 		else
 			client_drain(p, lse_drive_drain(op >> 3));
 		break;

@@ -424,20 +424,19 @@ static int loop_waits(const lse_loop *l, unsigned want)
 	return 0;
 }
 
-/* EDGE: the client takes stream bytes until the server's session has its
- * read room + delta (-1, 0 or 1) bytes coming, and writes them, so the
+/* EDGE: the client takes stream bytes until the server's session has
+ * lse_drive_edge(its read room, sel) bytes coming, and writes them, so the
  * loop's next read lands on the room's edge in whatever state the session
  * is in. Only a socketpair's server end is known to the harness. Returns
  * as client_write(). */
-static int client_edge(const lse_loop *l, lse_fdp *f, peer *p, int delta)
+static int client_edge(const lse_loop *l, lse_fdp *f, peer *p, unsigned sel)
 {
 	const lse_conn *c = p->srv >= 0 ? lse_conntab_get(&l->tab, p->srv) : NULL;
-	size_t room, want, coming, at = f->head;
+	size_t want, coming, at = f->head;
 
 	if (c == NULL || p->shut_wanted || p->aborted)
 		return 0;
-	room = lse_sess_recv_room(c->sess);
-	want = delta < 0 ? (room > 0 ? room - 1 : 0) : room + (size_t)delta;
+	want = lse_drive_edge(lse_sess_recv_room(c->sess), sel);
 	coming = p->out.len - (size_t)lse_sess_consumed(c->sess);
 	if (want > coming)
 		lse_hbuf_put(&p->out, f->p + at, lse_fdp_take(f, want - coming));
@@ -466,7 +465,7 @@ static int op_peer(const lse_loop *l, lse_fdp *f, peer *peers, int npeers, uint8
 		return client_write(p) && loop_waits(l, LSE_WANT_READ);
 	case 3:
 		if (op & 0x80)
-			return client_edge(l, f, p, (int)((op >> 3) & 15) % 3 - 1) && loop_waits(l, LSE_WANT_READ);
+			return client_edge(l, f, p, (op >> 3) & 15) && loop_waits(l, LSE_WANT_READ);
 		return client_read(p, lse_drive_drain(op >> 3)) && loop_waits(l, LSE_WANT_WRITE);
 	case 4:
 		if (op & 0x80) {   /* SPLIT */
