@@ -22,6 +22,10 @@
 #   make canaries        fuzz each canary bug (ci/canaries/) and report who finds it, how fast
 #   make canaries-afl    the same under AFL++: the socket harness, 2 cores, 5 minutes per canary
 #   make fuzz-compare    coverage after FUZZ_SECONDS, plain libFuzzer vs the frame-aware mutator
+#   make mutants         mutation analysis of src/*.c against the seeds, the tests and the
+#                        fuzzers, report under build/mutants/ [FILES=src/x.c] [DIFF=rev]
+#                        [MUTANTS_SECONDS=60] [MUTANTS_SHARD=k/n] [MUTANTS_SEEDS=0]
+#                        (docs/mutants.md)
 #   make soak            lsecho-server as a process under many concurrent random clients, every
 #                        reply checked against the model: framed then raw, SOAK_SECONDS (30) each;
 #                        mismatches saved under build/soak/ [FILE=f: replay one alone]
@@ -32,7 +36,7 @@ export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl soak clean
+.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl soak mutants clean
 
 all:
 	@ci/deps.sh build
@@ -111,6 +115,10 @@ canaries-afl:
 soak:
 	@ci/deps.sh $(if $(filter asan,$(SOAK_BUILD)),test,build)
 	@ci/soak.sh "$(FILE)"
+
+mutants:
+	@ci/deps.sh fuzz
+	@FILES="$(FILES)" DIFF="$(DIFF)" ci/mutants.sh
 
 corpus:
 	@ci/deps.sh test

@@ -93,6 +93,12 @@ static void test_error_frames(void)
 	CHECK_EQ(lse_frame_error(f, -9), 0);
 	CHECK(strcmp(lse_strerror(12345), "unknown error") == 0);
 	CHECK(strcmp(lse_strerror(LSE_E_NOMEM), "out of memory") == 0);
+	/* Every enum lse_err value has its own text: the ends of the protocol
+	 * range and the two API errors apart from "unknown". */
+	CHECK(strcmp(lse_strerror(LSE_OK), "success") == 0);
+	CHECK(strcmp(lse_strerror(LSE_E_INVAL), "invalid argument") == 0);
+	CHECK(strcmp(lse_strerror(LSE_E_BAD_LENGTH - 1), "unknown error") == 0);
+	CHECK(strcmp(lse_strerror(1), "unknown error") == 0);
 }
 
 int main(void)
