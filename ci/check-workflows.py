@@ -79,8 +79,37 @@ for key in ("main_repo", "primary_contact"):
     if not oss.get(key):
         errors.append(f"ci/oss-fuzz/project.yaml: {key} missing")
 
+# The mutation workflows: make mutants on the change, and the whole analysis
+# in shards whose reports one job merges.
+MUTANT_ACTIONS = {"actions/checkout@v4", "actions/upload-artifact@v4",
+                  "actions/download-artifact@v4"}
+mutant_runs = {}
+for name in ("mutants_pr.yml", "mutants_nightly.yml"):
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text())
+    if not doc.get("jobs") or not (doc.get("on") or doc.get(True)):
+        errors.append(f"{name}: needs 'on' and 'jobs'")
+        continue
+    runs = []
+    for job in doc["jobs"].values():
+        for step in job.get("steps", []):
+            if "uses" in step and step["uses"] not in MUTANT_ACTIONS:
+                errors.append(f"{name}: unexpected action {step['uses']!r}")
+            runs.append(step.get("run", ""))
+    mutant_runs[name] = (doc, "\n".join(runs))
+if "mutants_pr.yml" in mutant_runs:
+    doc, runs = mutant_runs["mutants_pr.yml"]
+    if "pull_request" not in (doc.get("on") or doc.get(True)) or "make mutants DIFF=" not in runs:
+        errors.append("mutants_pr.yml: must run make mutants DIFF=... on pull requests")
+if "mutants_nightly.yml" in mutant_runs:
+    doc, runs = mutant_runs["mutants_nightly.yml"]
+    shards = doc["jobs"].get("shard", {}).get("strategy", {}).get("matrix", {}).get("shard", [])
+    if not shards or "MUTANTS_SHARD=${{ matrix.shard }}/%d" % len(shards) not in runs:
+        errors.append("mutants_nightly.yml: the shard matrix and MUTANTS_SHARD=k/n must agree")
+    if "report.py merge" not in runs:
+        errors.append("mutants_nightly.yml: must merge the shards' reports")
+
 for e in errors:
     print("check-workflows:", e)
-print(f"check-workflows: {len(WORKFLOWS)} workflows and 2 project files, "
+print(f"check-workflows: {len(WORKFLOWS) + len(mutant_runs)} workflows and 2 project files, "
       f"{len(errors)} problem(s)")
 sys.exit(1 if errors else 0)

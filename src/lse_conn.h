@@ -49,7 +49,9 @@ typedef struct lse_conntab {
  * Returns LSE_OK or LSE_E_INVAL (bad cfg, or a mem without both hooks). */
 int lse_conntab_init(lse_conntab *t, const lse_sess_config *cfg, const lse_mem *mem);
 
-/* Frees every connection and the table; closes no descriptor. */
+/* Frees every connection and the table; closes no descriptor. The table is
+ * left empty, as lse_conntab_init left it: it may be freed again or
+ * filled again. */
 void lse_conntab_free(lse_conntab *t);
 
 /* Adds a connection for fd with a fresh session; *out points at it until
