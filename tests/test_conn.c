@@ -274,8 +274,121 @@ static void test_run_broken(void)
 	lse_bytes_free(&s.out);
 }
 
+/* Reads go on while the socket fills every read, and stop at a short read
+ * or EAGAIN (the next would only hear EAGAIN); a half-close with nothing
+ * owed closes within the same run. Raw mode: reads go straight into the
+ * ring, as large as its free space. */
+static void test_run_read_policy(void)
+{
+	static uint8_t scratch[4096];
+	static const lse_sess_config raw = { LSE_MODE_RAW, 4096, 0 };
+	static const ptrdiff_t big[] = { 1 << 20, 1 << 20, LSE_IO_AGAIN, LSE_IO_AGAIN };
+	static const ptrdiff_t again[] = { LSE_IO_AGAIN, LSE_IO_AGAIN };
+	static const ptrdiff_t shortr[] = { 100, LSE_IO_AGAIN };
+	static const ptrdiff_t eof[] = { 0, 0 };
+	static const ptrdiff_t writes[] = { LSE_IO_AGAIN, LSE_IO_AGAIN, LSE_IO_AGAIN };
+	struct { const ptrdiff_t *reads; int nreads; unsigned want; } cases[] = {
+		{ big, 3, LSE_WANT_READ | LSE_WANT_WRITE },   /* two full reads, then EAGAIN */
+		{ again, 1, LSE_WANT_READ },
+		{ shortr, 1, LSE_WANT_READ | LSE_WANT_WRITE },
+		{ eof, 1, LSE_CLOSED },
+	};
+
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		script s = { cases[k].reads, writes, 0, 0, { 0 }, { 0 }, 0 };
+		lse_io io = { script_read, script_write, &s };
+		lse_conntab t;
+		lse_conn *c;
+		unsigned want;
+
+		lse_bytes_byte(&s.in, 'x', 1 << 16);
+		CHECK_EQ(lse_conntab_init(&t, &raw, NULL), LSE_OK);
+		CHECK_EQ(lse_conntab_add(&t, 3, &c), LSE_OK);
+		/* Readable only: output waits for the socket to say so. */
+		want = lse_conn_run(c, &io, LSE_WANT_READ, scratch, sizeof scratch);
+		if (!CHECK_EQ(s.nreads, cases[k].nreads) || !CHECK_EQ(want, cases[k].want))
+			fprintf(stderr, "  read policy case %zu\n", k);
+		CHECK_EQ(s.nwrites, 0);
+		lse_conntab_free(&t);
+		lse_bytes_free(&s.in);
+	}
+}
+
+/* With both directions ready, a run echoes as it reads: every full write
+ * lets the next one go in the same run, EAGAIN on a write ends writing,
+ * and a direction not reported ready is not tried. */
+static void test_run_write_policy(void)
+{
+	static uint8_t scratch[4096];
+	static const lse_sess_config raw = { LSE_MODE_RAW, 4096, 0 };
+	static const ptrdiff_t big[] = { 1 << 20, 1 << 20, LSE_IO_AGAIN, LSE_IO_AGAIN };
+	static const ptrdiff_t some[] = { 100, LSE_IO_AGAIN, LSE_IO_AGAIN };
+	static const ptrdiff_t take[] = { 1 << 20, 1 << 20, 1 << 20, LSE_IO_AGAIN };
+	static const ptrdiff_t full[] = { LSE_IO_AGAIN, LSE_IO_AGAIN, LSE_IO_AGAIN };
+	struct {
+		const ptrdiff_t *reads, *writes;
+		unsigned ready;
+		int nreads, nwrites;
+		unsigned want;
+	} cases[] = {
+		{ big, take, LSE_WANT_READ | LSE_WANT_WRITE, 3, 2, LSE_WANT_READ },
+		{ some, full, LSE_WANT_READ | LSE_WANT_WRITE, 1, 1, LSE_WANT_READ | LSE_WANT_WRITE },
+		{ some, take, LSE_WANT_WRITE, 0, 0, LSE_WANT_READ },
+	};
+
+	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+		script s = { cases[k].reads, cases[k].writes, 0, 0, { 0 }, { 0 }, 0 };
+		lse_io io = { script_read, script_write, &s };
+		lse_conntab t;
+		lse_conn *c;
+		unsigned want;
+
+		lse_bytes_byte(&s.in, 'y', 1 << 16);
+		CHECK_EQ(lse_conntab_init(&t, &raw, NULL), LSE_OK);
+		CHECK_EQ(lse_conntab_add(&t, 3, &c), LSE_OK);
+		want = lse_conn_run(c, &io, cases[k].ready, scratch, sizeof scratch);
+		if (!CHECK_EQ(s.nreads, cases[k].nreads) || !CHECK_EQ(s.nwrites, cases[k].nwrites) ||
+		    !CHECK_EQ(want, cases[k].want))
+			fprintf(stderr, "  write policy case %zu\n", k);
+		if (cases[k].want == LSE_WANT_READ)
+			CHECK_EQ(s.out.len, s.in_pos);   /* everything read was echoed */
+		lse_conntab_free(&t);
+		lse_bytes_free(&s.in);
+		lse_bytes_free(&s.out);
+	}
+}
+
+/* A peer that always has more and always takes more gets LSE_CONN_BUDGET
+ * reads and writes per run, no more, so it cannot starve the others on
+ * its thread; and no fewer. */
+static void test_run_budget(void)
+{
+	static uint8_t scratch[4096];
+	static const lse_sess_config raw = { LSE_MODE_RAW, 4096, 0 };
+	ptrdiff_t endless[64];
+	script s = { endless, endless, 0, 0, { 0 }, { 0 }, 0 };
+	lse_io io = { script_read, script_write, &s };
+	lse_conntab t;
+	lse_conn *c;
+
+	for (size_t k = 0; k < 64; k++)
+		endless[k] = 1 << 20;
+	lse_bytes_byte(&s.in, 'z', 1 << 20);
+	CHECK_EQ(lse_conntab_init(&t, &raw, NULL), LSE_OK);
+	CHECK_EQ(lse_conntab_add(&t, 3, &c), LSE_OK);
+	CHECK(lse_conn_run(c, &io, LSE_WANT_READ | LSE_WANT_WRITE, scratch, sizeof scratch) &
+	      LSE_WANT_READ);
+	CHECK_EQ(s.nreads + s.nwrites, LSE_CONN_BUDGET);
+	lse_conntab_free(&t);
+	lse_bytes_free(&s.in);
+	lse_bytes_free(&s.out);
+}
+
 int main(void)
 {
+	test_run_budget();
+	test_run_read_policy();
+	test_run_write_policy();
 	test_run_eintr();
 	test_run_short_write();
 	test_run_broken();

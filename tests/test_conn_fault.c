@@ -131,6 +131,9 @@ int main(void)
 	/* Stopped reading part way (BYE, ERROR): the rest is to be dropped. */
 	CHECK(run(10, 7, 0, &fault) == LSE_CLOSED);
 	CHECK(fault == NULL);
+	/* Broken at the edge: nothing of the room taken while still reading. */
+	CHECK(run(10, 0, 1, &fault) == LSE_CLOSED);
+	CHECK(fault != NULL && strstr(fault, "promised room") != NULL);
 	printf("test_conn_fault: %s\n", failed ? "FAILED" : "a broken room closes the connection with a fault; a stop does not");
 	return failed != 0;
 }
