@@ -4,11 +4,15 @@
  * A session that stops reading (BYE, ERROR) may take fewer bytes: that is
  * no fault. This file stands in for the core's lse_sess, so it links
  * src/lse_conn.c alone. */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "lse_conn.h"
+#include "lse_loop.h"
 
 /* feed.h's checks need the real session (its feeder drives one). */
 static int failed;
@@ -117,10 +121,42 @@ static unsigned run(size_t room, size_t takes, int reading, const char **fault)
 	return r;
 }
 
+/* The same broken session behind the shell's loop: the connection is
+ * closed and the log says why, once. */
+static void loop_logs_fault(void)
+{
+	lse_loop_opts o = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
+	static lse_loop l;
+	char buf[512] = "";
+	int sv[2], pfd[2], saved = dup(2);
+	ssize_t n;
+
+	fake = (lse_sess){ 10, 7, 1, 0 };
+	if (lse_loop_init(&l, &o) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    lse_loop_add(&l, sv[1]) != 0 || pipe(pfd) != 0)
+		abort();
+	CHECK(write(sv[0], "0123456789", 10) == 10);
+	dup2(pfd[1], 2);
+	while (lse_loop_run_once(&l, 0) > 0)
+		;
+	dup2(saved, 2);
+	close(saved);
+	close(pfd[1]);
+	n = read(pfd[0], buf, sizeof buf - 1);
+	close(pfd[0]);
+	CHECK(lse_loop_count(&l) == 0);
+	CHECK(n > 0 && strstr(buf, "lsecho-server: closing fd ") == buf &&
+	      strstr(buf, "promised room\n") != NULL && strchr(buf, '\n')[1] == '\0');
+	lse_loop_fini(&l);
+	close(sv[0]);
+}
+
 int main(void)
 {
 	const char *fault;
 
+	loop_logs_fault();
 	/* The promise kept: every byte of the room taken, no fault. */
 	CHECK(run(10, 10, 1, &fault) == LSE_WANT_READ);
 	CHECK(fake.offered == 10);

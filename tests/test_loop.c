@@ -17,12 +17,45 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "failmem.h"
 #include "feed.h"
 #include "lse_loop.h"
 #include "lse_sock.h"
 #include "model.h"
 
 #define CONNS 40
+
+/* epoll_ctl, counted by operation (linked with --wrap=epoll_ctl). */
+int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e);
+static int ctl_count[4];
+
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e)
+{
+	if (op >= 0 && op < 4)
+		ctl_count[op]++;
+	return __real_epoll_ctl(epfd, op, fd, e);
+}
+
+/* Runs f with stderr going into buf (NUL-terminated); returns its length. */
+static size_t capture_stderr(void (*f)(void *), void *arg, char *buf, size_t size)
+{
+	int pfd[2], saved = dup(2);
+	ssize_t n;
+	size_t len = 0;
+
+	if (pipe2(pfd, O_NONBLOCK) != 0 || saved < 0)
+		return 0;
+	dup2(pfd[1], 2);
+	f(arg);
+	dup2(saved, 2);
+	close(saved);
+	close(pfd[1]);
+	while (len + 1 < size && (n = read(pfd[0], buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(pfd[0]);
+	return len;
+}
 
 typedef struct client {
 	int fd;
@@ -196,11 +229,15 @@ static void test_loop_stop(void)
 	CHECK(!lse_loop_done(&l));
 	CHECK_EQ(write(efd, &one, sizeof one), (ssize_t)sizeof one);
 	CHECK_EQ(write(sv[0], "late", 4), 4);   /* never read: shutting down */
+	memset(ctl_count, 0, sizeof ctl_count);
 	t0 = mono_ms();
 	CHECK(lse_loop_run_once(&l, 0) > 0);
 	t1 = mono_ms();
 	/* What is owed gets 2 s (docs/server.md), on the monotonic clock. */
-	CHECK(l.deadline_ms >= t0 + 2000 && l.deadline_ms <= t1 + 2000);
+	CHECK(l.deadline_ms >= t0 + 1999 && l.deadline_ms <= t1 + 2001);
+	/* Shutting down: only the stop descriptor leaves the set (there is
+	 * no listener to take out). */
+	CHECK_EQ(ctl_count[EPOLL_CTL_DEL], 1);
 	settle(&l);
 	CHECK(lse_loop_done(&l));
 	CHECK_EQ(lse_loop_count(&l), 0);
@@ -219,6 +256,92 @@ static ptrdiff_t counted_write(void *ctx, int fd, const uint8_t *buf, size_t len
 {
 	++*(int *)ctx;
 	return lse_loop_sys_io()->write(NULL, fd, buf, len);
+}
+
+/* The real read, counting (ctx: an int). */
+static ptrdiff_t counted_read(void *ctx, int fd, uint8_t *buf, size_t len)
+{
+	++*(int *)ctx;
+	return lse_loop_sys_io()->read(NULL, fd, buf, len);
+}
+
+/* A connection that only writes (the session's output is full, so it
+ * reads nothing) is not woken by input it will not read: the loop settles
+ * while the client neither reads nor stops writing. When epoll reports
+ * only room to write, the loop writes and does not try a read; a plain
+ * echo exchange registers nothing new; a normal close logs nothing. */
+struct peer_close {
+	lse_loop *l;
+	int fd;
+};
+
+static void close_and_settle(void *arg)
+{
+	struct peer_close *p = arg;
+
+	close(p->fd);
+	settle(p->l);
+}
+
+static void test_loop_registrations(void)
+{
+	int reads = 0, sv[2], small = 4096, fds_before = count_fds();
+	lse_io io = { counted_read, lse_loop_sys_io()->write, &reads };
+	lse_loop_opts o = { { LSE_MODE_RAW, 4096, 0 }, &io, NULL, NULL, -1, -1, 0, NULL };
+	static lse_loop l;
+	static uint8_t in[200000];
+	struct peer_close pc = { &l, -1 };
+	uint8_t buf[8192];
+	const lse_conn *c;
+	size_t sent = 0, got = 0;
+	char log[256];
+	ssize_t n;
+
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	CHECK_EQ(lse_loop_add(&l, sv[1]), 0);
+	/* A plain exchange: interest stays READ, nothing re-registered. */
+	memset(ctl_count, 0, sizeof ctl_count);
+	for (int k = 0; k < 50; k++) {
+		CHECK_EQ(write(sv[0], "ping", 4), 4);
+		settle(&l);
+		CHECK_EQ(read(sv[0], buf, sizeof buf), 4);
+	}
+	CHECK_EQ(ctl_count[EPOLL_CTL_MOD], 0);
+	CHECK_EQ(ctl_count[EPOLL_CTL_ADD], 0);   /* no listener to resume */
+	/* Flood without reading, until both directions are full. */
+	for (int round = 0; round < 50; round++) {
+		while (sent < sizeof in && (n = write(sv[0], in + sent, sizeof in - sent)) > 0)
+			sent += (size_t)n;
+		settle(&l);
+	}
+	c = lse_conntab_get(&l.tab, sv[1]);
+	CHECK(c != NULL && c->interest == LSE_WANT_WRITE);
+	CHECK(lse_loop_run_once(&l, 0) == 0);   /* settled: input waits unread */
+	/* Drain what the client's socket holds: only EPOLLOUT fires, and the
+	 * run it wakes writes without trying a read. */
+	while ((n = read(sv[0], buf, sizeof buf)) > 0)
+		got += (size_t)n;
+	reads = 0;
+	CHECK(lse_loop_run_once(&l, 0) > 0);
+	CHECK_EQ(reads, 0);
+	/* Everything echoes back, in order. */
+	for (int round = 0; got < sent + 200 && round < 100000; round++) {
+		while ((n = read(sv[0], buf, sizeof buf)) > 0)
+			got += (size_t)n;
+		while (sent < sizeof in && (n = write(sv[0], in + sent, sizeof in - sent)) > 0)
+			sent += (size_t)n;
+		if (settle(&l) == 0 && got == sent)
+			break;
+	}
+	CHECK_EQ(got, sent);
+	pc.fd = sv[0];
+	CHECK_EQ(capture_stderr(close_and_settle, &pc, log, sizeof log), 0);
+	CHECK_EQ(lse_loop_count(&l), 0);
+	lse_loop_fini(&l);
+	CHECK_EQ(count_fds(), fds_before);
 }
 
 /* A connection whose reader lags: once the loop waits for room (EPOLLOUT),
@@ -430,9 +553,323 @@ static void test_loop_peer_reset(void)
 	CHECK_EQ(count_fds(), fds_before);
 }
 
+/* A descriptor epoll refuses (a regular file): lse_loop_add says so and
+ * closes it, as its contract promises. */
+static void test_loop_add_refused(void)
+{
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
+	static lse_loop l;
+	FILE *f = tmpfile();
+	int fd = f ? dup(fileno(f)) : -1;
+
+	CHECK(fd >= 0);
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	CHECK_EQ(lse_loop_add(&l, fd), -1);
+	CHECK(fcntl(fd, F_GETFD) == -1 && errno == EBADF);
+	CHECK_EQ(lse_loop_count(&l), 0);
+	lse_loop_fini(&l);
+	if (f)
+		fclose(f);
+}
+
+/* A loop that cannot start says so, and its fini closes nothing that is
+ * not its own: here descriptor 0 is a regular file that epoll refuses as a
+ * listener, then a bad configuration fails before any epoll set exists. */
+static void test_loop_init_fails(void)
+{
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, 0, -1, 0, NULL };
+	static lse_loop l;
+	int saved0 = dup(0);
+	FILE *f = tmpfile();
+
+	CHECK(f != NULL && saved0 >= 0);
+	if (f == NULL)
+		return;
+	CHECK_EQ(dup2(fileno(f), 0), 0);
+	CHECK_EQ(lse_loop_init(&l, &o), -1);
+	lse_loop_fini(&l);
+	CHECK(fcntl(0, F_GETFD) >= 0);   /* still open */
+	o.listen_fd = -1;
+	o.cfg.chunk = LSE_CHUNK_MAX + 1;
+	CHECK_EQ(lse_loop_init(&l, &o), -1);
+	CHECK_EQ(errno, EINVAL);
+	lse_loop_fini(&l);
+	CHECK(fcntl(0, F_GETFD) >= 0);
+	dup2(saved0, 0);
+	close(saved0);
+	fclose(f);
+}
+
+/* No memory for a connection: refused, closed, logged. */
+static void add_without_memory(void *arg)
+{
+	lse_loop *l = arg;
+	int sv[2];
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(lse_loop_add(l, sv[1]), -1);
+	CHECK(fcntl(sv[1], F_GETFD) == -1 && errno == EBADF);
+	CHECK_EQ(lse_loop_count(l), 0);
+	close(sv[0]);
+}
+
+static void test_loop_add_nomem(void)
+{
+	lse_failmem fm = { .fail_at = 1 };
+	lse_mem mem = lse_failmem_mem(&fm);
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, &mem };
+	static lse_loop l;
+	char log[512];
+
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	capture_stderr(add_without_memory, &l, log, sizeof log);
+	CHECK(strcmp(log, "lsecho-server: out of memory: refused a connection\n") == 0);
+	lse_loop_fini(&l);
+	CHECK_EQ(fm.live, 0);
+}
+
+/* How many times needle occurs in hay. */
+static int occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* EMFILE on two accepts in a row: paused both times, logged once. */
+/* The timeout each epoll_wait was asked for (linked with
+ * --wrap=epoll_wait). While probing, the wait itself is made with timeout
+ * 0, so a test can ask for a long wait and see what the loop would do. */
+int __real_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout);
+static int wait_probe, wait_timeout, wait_eintr;
+
+int __wrap_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	wait_timeout = timeout;
+	if (wait_eintr) {   /* as after SIGSTOP and SIGCONT */
+		wait_eintr = 0;
+		errno = EINTR;
+		return -1;
+	}
+	return __real_epoll_wait(epfd, ev, max, wait_probe ? 0 : timeout);
+}
+
+/* The timeout a pass of l asked for, given its own timeout. */
+static int timeout_of(lse_loop *l, int timeout)
+{
+	wait_probe = 1;
+	wait_timeout = -2;
+	lse_loop_run_once(l, timeout);
+	wait_probe = 0;
+	return wait_timeout;
+}
+
+/* The loop neither spins nor sleeps through what it owes: idle, it waits
+ * as long as asked; shutting down, no longer than the drain deadline, and
+ * not at all once it has passed. */
+static void test_loop_waits(void)
+{
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), sv[2], small = 4096, t;
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, efd, 0, NULL };
+	static lse_loop l;
+	static uint8_t in[100000];
+	uint64_t one = 1;
+
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	wait_eintr = 1;   /* interrupted: nothing happened, not an error */
+	CHECK_EQ(lse_loop_run_once(&l, 0), 0);
+	CHECK_EQ(timeout_of(&l, -1), -1);
+	CHECK_EQ(timeout_of(&l, 0), 0);
+	CHECK_EQ(timeout_of(&l, 150), 150);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	CHECK_EQ(lse_loop_add(&l, sv[1]), 0);
+	for (int k = 0; k < 20; k++) {   /* owed output the client never reads */
+		if (write(sv[0], in, sizeof in) < 0)
+			break;
+		settle(&l);
+	}
+	CHECK_EQ(write(efd, &one, sizeof one), (ssize_t)sizeof one);
+	settle(&l);
+	CHECK(!lse_loop_done(&l));
+	t = timeout_of(&l, -1);
+	CHECK(t > 1000 && t <= 2000);
+	CHECK_EQ(timeout_of(&l, 50), 50);
+	CHECK_EQ(timeout_of(&l, 0), 0);
+	l.deadline_ms = mono_ms() - 5;   /* as if 2 s had passed */
+	CHECK(lse_loop_done(&l));
+	CHECK_EQ(timeout_of(&l, -1), 0);
+	CHECK_EQ(timeout_of(&l, 300), 0);
+	lse_loop_fini(&l);
+	close(sv[0]);
+	close(efd);
+}
+
+struct emfile_run {
+	lse_loop *l;
+	int *emfile;
+	const struct sockaddr_un *addr;
+	socklen_t len;
+	int fd;
+};
+
+static void emfile_twice(void *arg)
+{
+	struct emfile_run *r = arg;
+	/* Paused, a pass looks again within 100 ms however long it was asked
+	 * to wait, and waits no longer than asked; a quiet pass resumes. */
+	static const int asked[] = { -1, 500, 0, 50 }, want[] = { 100, 100, 0, 50 };
+
+	*r->emfile = 1;
+	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(connect(r->fd, (const struct sockaddr *)r->addr, r->len), 0);
+	for (int k = 0; k < 4; k++) {
+		CHECK_EQ(lse_loop_run_once(r->l, 0), 1);   /* EMFILE: paused */
+		CHECK(!r->l->accepting);
+		CHECK_EQ(timeout_of(r->l, asked[k]), want[k]);
+		CHECK(r->l->accepting);
+	}
+	*r->emfile = 0;
+}
+
+/* Accepting: at most 64 connections per wake-up, so other work on the
+ * thread goes on; a batch that ends in EAGAIN keeps the listener; EMFILE
+ * pauses it and is logged once; descriptor 0 is a descriptor like any
+ * other (the listener's, then an accepted connection's, finished at
+ * shutdown like the rest). */
+static void test_loop_accepting(void)
+{
+	int emfile = 0, efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), epfd = epoll_create1(EPOLL_CLOEXEC);
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, accept_emfile, &emfile, -1, efd, 0, NULL };
+	static lse_loop l;
+	struct sockaddr_un addr;
+	socklen_t len = sizeof addr;
+	int saved0 = dup(0), clients[100], fd, fds_before = count_fds();
+	lse_sock ls;
+	char name[64], err[256], log[1024], buf[16];
+	uint64_t one = 1;
+	struct emfile_run er = { &l, &emfile, &addr, 0, -1 };
+
+	snprintf(name, sizeof name, "@lsecho-test-accept-%ld", (long)getpid());
+	close(0);
+	CHECK_EQ(lse_sock_listen(&ls, name, err, sizeof err), 0);
+	CHECK_EQ(ls.fd, 0);
+	CHECK_EQ(getsockname(ls.fd, (struct sockaddr *)&addr, &len), 0);
+	er.len = len;
+	o.listen_fd = ls.fd;
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), 0);
+	CHECK(in_set(epfd, ls.fd));
+	for (int i = 0; i < 100; i++) {
+		clients[i] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		CHECK_EQ(connect(clients[i], (const struct sockaddr *)&addr, len), 0);
+	}
+	CHECK_EQ(lse_loop_run_once(&l, 0), 1);
+	CHECK_EQ(lse_loop_count(&l), 64);
+	settle(&l);
+	CHECK_EQ(lse_loop_count(&l), 100);
+	CHECK(in_set(epfd, ls.fd));   /* the batches ended in EAGAIN */
+	for (int i = 0; i < 100; i++)
+		close(clients[i]);
+	settle(&l);
+	CHECK_EQ(lse_loop_count(&l), 0);
+	capture_stderr(emfile_twice, &er, log, sizeof log);
+	if (!CHECK_EQ(occurrences(log, "pausing new connections"), 1) || strstr(log, "failed"))
+		fputs(log, stderr);   /* the checks' own messages, if any */
+	timeout_of(&l, 0);   /* quiet: listening again */
+	settle(&l);
+	CHECK_EQ(lse_loop_count(&l), 1);   /* accepted once descriptors were back */
+	close(er.fd);
+	settle(&l);
+	/* Paused: activity on a connection does not resume accepting, its
+	 * close does (a descriptor came free). */
+	{
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), c2 = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		char b[8];
+
+		CHECK_EQ(connect(c, (const struct sockaddr *)&addr, len), 0);
+		settle(&l);
+		CHECK_EQ(lse_loop_count(&l), 1);
+		emfile = 1;
+		CHECK_EQ(connect(c2, (const struct sockaddr *)&addr, len), 0);
+		CHECK_EQ(lse_loop_run_once(&l, 0), 1);
+		CHECK(!l.accepting);
+		CHECK_EQ(write(c, "act", 3), 3);
+		CHECK_EQ(lse_loop_run_once(&l, 0), 1);   /* the echo */
+		CHECK(!l.accepting);
+		CHECK_EQ(read(c, b, sizeof b), 3);
+		close(c);
+		CHECK_EQ(lse_loop_run_once(&l, 0), 1);   /* the close */
+		CHECK(l.accepting);
+		emfile = 0;
+		settle(&l);
+		CHECK_EQ(lse_loop_count(&l), 1);   /* c2, accepted at last */
+		close(c2);
+		settle(&l);
+		CHECK_EQ(lse_loop_count(&l), 0);
+	}
+	lse_loop_fini(&l);
+	lse_sock_close(&ls);
+
+	/* Stop and a connection ready in the same pass, the stop first: the
+	 * connection is not taken. */
+	{
+		int efd2 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), c = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		lse_loop_opts o2 = o;
+
+		o2.stop_fd = efd2;
+		CHECK_EQ(lse_sock_listen(&ls, name, err, sizeof err), 0);
+		o2.listen_fd = ls.fd;
+		CHECK_EQ(lse_loop_init(&l, &o2), 0);
+		CHECK_EQ(write(efd2, &one, sizeof one), (ssize_t)sizeof one);
+		CHECK_EQ(connect(c, (const struct sockaddr *)&addr, len), 0);
+		CHECK_EQ(lse_loop_run_once(&l, 0), 2);
+		CHECK_EQ(lse_loop_count(&l), 0);
+		CHECK(lse_loop_done(&l));
+		lse_loop_fini(&l);
+		lse_sock_close(&ls);
+		close(c);
+		close(efd2);
+	}
+
+	/* An accepted connection on descriptor 0. */
+	CHECK_EQ(dup2(saved0, 0), 0);
+	CHECK_EQ(lse_sock_listen(&ls, name, err, sizeof err), 0);
+	o.listen_fd = ls.fd;
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	close(0);
+	CHECK_EQ(connect(fd, (const struct sockaddr *)&addr, len), 0);
+	settle(&l);
+	CHECK(lse_conntab_get(&l.tab, 0) != NULL);
+	CHECK_EQ(write(fd, "zero", 4), 4);
+	settle(&l);
+	CHECK_EQ(read(fd, buf, sizeof buf), 4);
+	CHECK_EQ(write(efd, &one, sizeof one), (ssize_t)sizeof one);
+	settle(&l);
+	CHECK(lse_loop_done(&l));
+	CHECK_EQ(lse_loop_count(&l), 0);
+	CHECK_EQ(read(fd, buf, sizeof buf), 0);   /* closed at shutdown */
+	close(fd);
+	lse_loop_fini(&l);
+	lse_sock_close(&ls);
+	close(efd);
+	close(epfd);
+	dup2(saved0, 0);
+	close(saved0);
+	CHECK_EQ(count_fds(), fds_before - 3);   /* efd, epfd, saved0 */
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);   /* clients write to servers that closed */
+	test_loop_registrations();
+	test_loop_add_refused();
+	test_loop_add_nomem();
+	test_loop_init_fails();
+	test_loop_waits();
+	test_loop_accepting();
 	test_log_lines();
 	test_loop_peer_reset();
 	test_loop_many_connections();

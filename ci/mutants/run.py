@@ -483,7 +483,21 @@ def fuzz_one(r, tree, seconds, seeds, workdir):
     shutil.rmtree(os.path.join(workdir, str(r.m.index)), ignore_errors=True)
 
 
+def list_mutants():
+    """--list: every mutant of FILES (or MUTANTS_IDS), its line, as mutated."""
+    per_file, chosen = plan()
+    for m in chosen:
+        text = per_file[m.file][0].text
+        a = text.rfind("\n", 0, m.edit[0]) + 1
+        z = text.find("\n", m.edit[1])
+        after = (text[a:m.edit[0]] + m.edit[2] + text[m.edit[1]:z if z >= 0 else len(text)]).strip()
+        print(f"{m.index}\t{m.id}\t{m.file}:{m.line}\t{after}")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--list"]:
+        return list_mutants()
     t_start = time.time()
     jobs = env_int("MUTANTS_JOBS", os.cpu_count() or 1, 1)
     seconds = env_int("MUTANTS_SECONDS", 60)
