@@ -919,7 +919,8 @@ static void check_unsafe(void)
 
 /* ---- 9. the command line ---- */
 
-static void check_cli_bad(const char *tag, const char *const *args)
+/* Refused with exit 2 and a one-line reason (containing want, if given). */
+static void check_cli_refused(const char *tag, const char *const *args, const char *want)
 {
 	srvt_proc p;
 	char *log;
@@ -931,14 +932,36 @@ static void check_cli_bad(const char *tag, const char *const *args)
 	code = srvt_exit_code(&p);
 	log = srvt_stderr(&p);
 	if (!CHECK_EQ(code, 2) || !CHECK(strncmp(log, "lsecho-server: ", 15) == 0) ||
-	    !CHECK(log_clean(log)))
-		fprintf(stderr, "  cli %s: status %#x, stderr:\n%s", tag, p.status, log);
+	    !CHECK(log_clean(log)) || !CHECK(want == NULL || strstr(log, want) != NULL))
+		fprintf(stderr, "  cli %s: status %#x, want \"%s\", stderr:\n%s", tag, p.status,
+			want ? want : "", log);
+	free(log);
+}
+
+static void check_cli_bad(const char *tag, const char *const *args)
+{
+	check_cli_refused(tag, args, NULL);
+}
+
+/* Accepted: the server starts, and its start-up line says want. */
+static void check_cli_good(const char *tag, const char *const *args, const char *path,
+			   const char *want)
+{
+	srvt_proc p;
+	char *log;
+
+	if (start(&p, tag, path, args) != 0)
+		return;
+	stop_clean(&p, path);
+	log = srvt_stderr(&p);
+	if (!CHECK(strstr(log, want) != NULL))
+		fprintf(stderr, "  cli %s: want \"%s\" in:\n%s", tag, want, log);
 	free(log);
 }
 
 static void check_cli(void)
 {
-	char path[256], big[64];
+	char path[256], big[64], flag32[33], sockeq[300];
 	const char *a1[] = { "--bogus", NULL };
 	const char *a2[] = { "--max-payload", "0", "--socket", path, NULL };
 	const char *a3[] = { "--max-payload", "16777217", "--socket", path, NULL };
@@ -976,6 +999,33 @@ static void check_cli(void)
 	check_cli_bad("--threads 4x", a12);
 	check_cli_bad("long unknown flag", a13);
 	check_cli_bad("stray argument", a14);
+	/* Numbers are plain decimals: no sign, no space, no base prefix; the
+	 * bounds are inclusive; --flag=value is --flag value. */
+	{
+		const char *b1[] = { "--threads", "+5", "--socket", path, NULL };
+		const char *b2[] = { "--threads", " 5", "--socket", path, NULL };
+		const char *b3[] = { "--threads", "-1", "--socket", path, NULL };
+		const char *b4[] = { "--threads", "4x", "--socket", path, NULL };
+		const char *b5[] = { flag32, "--socket", path, NULL };
+		const char *g1[] = { "--raw", "--chunk", "0100", "--threads", "2", "--socket", path, NULL };
+		const char *g2[] = { "--max-payload=16777216", "--threads=9", "--socket=", path, NULL };
+		const char *g3[] = { "--max-payload", "1", "--threads", "1", "--socket", path, NULL };
+
+		memset(flag32, 'y', 32);
+		flag32[0] = flag32[1] = '-';
+		flag32[32] = '\0';
+		check_cli_refused("--threads +5", b1, "--threads needs a number from 1 to 1024");
+		check_cli_refused("--threads ' 5'", b2, "--threads needs a number from 1 to 1024");
+		check_cli_refused("--threads -1", b3, "--threads needs a number from 1 to 1024");
+		check_cli_refused("--threads 4x", b4, "--threads 4x: want a number from 1 to 1024");
+		check_cli_refused("32-byte flag", b5, "unknown option --yyyy");
+		check_cli_good("--chunk 0100", g1, path, "raw, chunk 100, 2 threads");
+		g2[2] = sockeq;
+		snprintf(sockeq, sizeof sockeq, "--socket=%s", path);
+		g2[3] = NULL;
+		check_cli_good("--max-payload=16777216", g2, path, "framed, limit 16777216, 9 threads");
+		check_cli_good("--max-payload 1", g3, path, "framed, limit 1, 1 threads");
+	}
 
 	if (CHECK_EQ(srvt_spawn(&p, tmp, "help", server_bin, help), 0)) {
 		CHECK_EQ(srvt_wait(&p, READY_MS), 0);
