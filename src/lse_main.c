@@ -154,7 +154,10 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	/* Exactly these, whatever mask the parent left us: a service
+	 * manager or shell that blocked others must not have them stay
+	 * blocked in every thread. */
+	pthread_sigmask(SIG_SETMASK, &set, NULL);
 	if (lse_server_open(&srv, &o, err, sizeof err) != 0) {
 		fprintf(stderr, "lsecho-server: %s\n", err);
 		return 1;

@@ -128,8 +128,10 @@ int lse_server_run(lse_server *s)
 	int rc = 0;
 
 	for (int i = 0; i < s->nworkers; i++) {
-		if (pthread_create(&s->w[i].tid, NULL, worker_main, &s->w[i]) != 0) {
-			lse_log("cannot start thread %d: %s", i, strerror(errno));
+		int e = pthread_create(&s->w[i].tid, NULL, worker_main, &s->w[i]);
+
+		if (e != 0) {   /* pthread_create returns its error; errno is not set */
+			lse_log("cannot start thread %d: %s", i, strerror(e));
 			lse_server_stop(s);
 			rc = -1;
 			break;
