@@ -1,0 +1,299 @@
+/* lse_server's API (lse_server.h) in-process, as lsecho-bench uses it:
+ * every bad setting refused with its reason, every failure of set-up
+ * leaving nothing open or allocated, the default path, the start-up line.
+ * calloc is wrapped (--wrap=calloc) so a test can refuse the k-th one. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "lse_server.h"
+
+void *__real_calloc(size_t n, size_t size);
+static int calloc_fail_in;   /* > 0: the calloc this many calls from now fails */
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (calloc_fail_in > 0 && --calloc_fail_in == 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+static char tmp[64];
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;
+}
+
+/* Runs f with stderr going into buf; returns its length. */
+static size_t capture_stderr(int (*f)(void *), void *arg, int *rc, char *buf, size_t size)
+{
+	int pfd[2], saved = dup(2);
+	ssize_t n;
+	size_t len = 0;
+
+	if (pipe2(pfd, O_NONBLOCK) != 0 || saved < 0)
+		return 0;
+	dup2(pfd[1], 2);
+	*rc = f(arg);
+	dup2(saved, 2);
+	close(saved);
+	close(pfd[1]);
+	while (len + 1 < size && (n = read(pfd[0], buf + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(pfd[0]);
+	return len;
+}
+
+struct open_call {
+	lse_server_opts o;
+	lse_server *srv;
+	char err[256];
+};
+
+static int do_open(void *arg)
+{
+	struct open_call *c = arg;
+
+	c->err[0] = '\0';
+	return lse_server_open(&c->srv, &c->o, c->err, sizeof c->err);
+}
+
+/* lse_server_open refuses o: -1, *out NULL, the reason contains want, and
+ * no descriptor is left open nor file left behind. */
+static void refused_how(const char *tag, const lse_server_opts *o, const char *want, int capture)
+{
+	struct open_call c = { *o, NULL, "" };
+	int fds = count_fds(), rc, zero = fcntl(0, F_GETFD) >= 0;
+	char log[512];
+
+	if (capture)
+		capture_stderr(do_open, &c, &rc, log, sizeof log);
+	else
+		rc = do_open(&c);
+	if (!CHECK_EQ(rc, -1) || !CHECK(c.srv == NULL) || !CHECK(strstr(c.err, want) != NULL))
+		fprintf(stderr, "  %s: rc %d, err \"%s\", want \"%s\"\n", tag, rc, c.err, want);
+	CHECK_EQ(count_fds(), fds);
+	CHECK_EQ(fcntl(0, F_GETFD) >= 0, zero);   /* nothing of ours was closed either */
+	if (c.srv)
+		lse_server_close(c.srv);
+}
+
+static void refused(const char *tag, const lse_server_opts *o, const char *want)
+{
+	refused_how(tag, o, want, 1);
+}
+
+static void test_bad_settings(void)
+{
+	char path[160], longdir[128];
+	lse_server_opts o = { path, LSE_MODE_FRAMED, 0, 0, 1, 0, 1 };
+
+	snprintf(path, sizeof path, "%s/api.sock", tmp);
+	o.threads = -1;
+	refused("threads -1", &o, "threads must be 1..1024, not -1");
+	o.threads = 1025;
+	refused("threads 1025", &o, "threads must be 1..1024, not 1025");
+	o.threads = 1;
+	o.max_payload = LSE_LIMIT_MAX + 1;
+	refused("max payload", &o, "bad settings: max payload and chunk must be 1..16777216");
+	o.max_payload = 0;
+	o.mode = LSE_MODE_RAW;
+	o.chunk = LSE_CHUNK_MAX + 1;
+	refused("chunk", &o, "bad settings");
+	o.chunk = 0;
+	/* A path of 108 bytes does not fit sun_path; 107 does. */
+	snprintf(longdir, sizeof longdir, "%s/%.*s", tmp, (int)(100 - strlen(tmp)),
+		 "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+	CHECK_EQ(mkdir(longdir, 0700), 0);
+	snprintf(path, sizeof path, "%s/%.*s", longdir, (int)(107 - strlen(longdir) - 1), "sssssssssss");
+	CHECK_EQ(strlen(path), 107);
+	{
+		struct open_call c = { o, NULL, "" };
+
+		CHECK_EQ(do_open(&c), 0);
+		if (c.srv) {
+			CHECK(strcmp(lse_server_path(c.srv), path) == 0);
+			lse_server_close(c.srv);
+		}
+		CHECK(access(path, F_OK) != 0);   /* unlinked at close */
+	}
+	strcat(path, "x");
+	refused("108-byte path", &o, "socket path is 108 bytes; the limit is 107");
+}
+
+/* Every allocation and descriptor of set-up may fail: the reason says
+ * which, and nothing stays open or allocated (LeakSanitizer). */
+static void test_setup_failures(void)
+{
+	char path[160];
+	lse_server_opts o = { path, LSE_MODE_FRAMED, 0, 0, 2, 0, 1 };
+	struct rlimit rl, low;
+
+	snprintf(path, sizeof path, "%s/fail.sock", tmp);
+	calloc_fail_in = 1;
+	refused("no memory for the server", &o, "out of memory");
+	calloc_fail_in = 2;
+	refused("no memory for the workers", &o, "cannot set up");
+	calloc_fail_in = 0;
+	/* Out of descriptors at the eventfd: the way out must close nothing
+	 * it did not open (descriptor 0 least of all: the socket fields are
+	 * not yet a socket). */
+	{
+		static int filler[4096];
+		int nfill = 0, maxfd = 0;
+		DIR *d = opendir("/proc/self/fd");
+		struct dirent *e;
+
+		while (d && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.' && atoi(e->d_name) > maxfd)
+				maxfd = atoi(e->d_name);
+		if (d)
+			closedir(d);
+		CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+		low = rl;
+		low.rlim_cur = (rlim_t)maxfd + 1;
+		CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+		while (nfill < 4096 && (filler[nfill] = open("/dev/null", O_RDONLY)) >= 0)
+			nfill++;   /* every hole below the limit taken */
+		refused_how("no descriptor for the eventfd", &o, "cannot set up", 0);
+		while (nfill > 0)
+			close(filler[--nfill]);
+		CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	CHECK(access(path, F_OK) != 0);
+}
+
+/* threads 0 is the number of cores; NULL is the default path; quiet says
+ * nothing; otherwise one start-up line with the settings. */
+static void test_defaults_and_line(void)
+{
+	char xdg[128], want[300], log[512], line[64];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	struct open_call c = { { NULL, LSE_MODE_FRAMED, 0, 0, 0, 0, 1 }, NULL, "" };
+	int rc;
+
+	snprintf(xdg, sizeof xdg, "%s/xdg", tmp);
+	CHECK_EQ(mkdir(xdg, 0700), 0);
+	setenv("XDG_RUNTIME_DIR", xdg, 1);
+	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	CHECK_EQ(rc, 0);
+	CHECK_EQ(strlen(log), 0);   /* quiet */
+	snprintf(want, sizeof want, "%s/lsecho/lsecho.sock", xdg);
+	if (c.srv) {
+		CHECK(strcmp(lse_server_path(c.srv), want) == 0);
+		lse_server_close(c.srv);
+	}
+	c.o.quiet = 0;
+	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	CHECK_EQ(rc, 0);
+	snprintf(line, sizeof line, "framed, limit 65536, %ld threads)\n", cores > 0 ? cores : 1);
+	if (!CHECK(strstr(log, "lsecho-server: listening on ") == log && strstr(log, "(file, mode 0600, ") &&
+		   strstr(log, line) && strchr(log, '\n')[1] == '\0'))
+		fprintf(stderr, "  start-up line: %s", log);
+	if (c.srv)
+		lse_server_close(c.srv);
+	/* Abstract and raw. */
+	snprintf(want, sizeof want, "@lsecho-api-%ld", (long)getpid());
+	c.o.socket_path = want;
+	c.o.mode = LSE_MODE_RAW;
+	c.o.chunk = 4096;
+	c.o.threads = 3;
+	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	CHECK_EQ(rc, 0);
+	if (!CHECK(strstr(log, "(abstract, mode 0600, raw, chunk 4096, 3 threads)\n") != NULL))
+		fprintf(stderr, "  start-up line: %s", log);
+	if (c.srv)
+		lse_server_close(c.srv);
+	unsetenv("XDG_RUNTIME_DIR");
+}
+
+/* Open, run in a thread, stop, close: the run returns 0 and the socket
+ * file goes. */
+static void *run_thread(void *arg)
+{
+	return (void *)(long)lse_server_run(arg);
+}
+
+static void test_run_stop(void)
+{
+	char path[160];
+	lse_server_opts o = { path, LSE_MODE_RAW, 0, 0, 2, 0, 1 };
+	lse_server *srv;
+	pthread_t t;
+	void *rc = (void *)-1L;
+	char err[256];
+	int fds = count_fds();
+
+	snprintf(path, sizeof path, "%s/run.sock", tmp);
+	if (!CHECK_EQ(lse_server_open(&srv, &o, err, sizeof err), 0))
+		return;
+	CHECK_EQ(pthread_create(&t, NULL, run_thread, srv), 0);
+	/* Idle, its threads sleep in epoll_wait: well under half the CPU time
+	 * of 300 ms passes in the process. (A one-sided check: a busy machine
+	 * can only hide a spin, never fake one.) */
+	{
+		struct timespec a, b;
+		long used;
+
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		usleep(300000);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		used = (b.tv_sec - a.tv_sec) * 1000L + (b.tv_nsec - a.tv_nsec) / 1000000L;
+		if (!CHECK(used < 150))
+			fprintf(stderr, "  an idle server used %ld ms of CPU in 300 ms\n", used);
+	}
+	lse_server_stop(srv);
+	lse_server_stop(srv);   /* idempotent */
+	pthread_join(t, &rc);
+	CHECK(rc == NULL);
+	lse_server_close(srv);
+	CHECK(access(path, F_OK) != 0);
+	CHECK_EQ(count_fds(), fds);
+	lse_server_close(NULL);
+}
+
+int main(void)
+{
+	snprintf(tmp, sizeof tmp, "/tmp/lsecho-api-XXXXXX");
+	if (mkdtemp(tmp) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_bad_settings();
+	test_setup_failures();
+	test_defaults_and_line();
+	test_run_stop();
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+		if (system(cmd) != 0)
+			fprintf(stderr, "test_server_api: could not remove %s\n", tmp);
+	}
+	return lse_t_report();
+}
