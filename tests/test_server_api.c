@@ -118,6 +118,19 @@ static void test_bad_settings(void)
 	refused("threads -1", &o, "threads must be 1..1024, not -1");
 	o.threads = 1025;
 	refused("threads 1025", &o, "threads must be 1..1024, not 1025");
+	o.threads = 1024;   /* the bound is inclusive */
+	{
+		struct open_call c = { o, NULL, "" };
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 && rl.rlim_max >= 2048) {
+			rl.rlim_cur = 2048;   /* an epoll set per thread */
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		CHECK_EQ(do_open(&c), 0);
+		if (c.srv)
+			lse_server_close(c.srv);
+	}
 	o.threads = 1;
 	o.max_payload = LSE_LIMIT_MAX + 1;
 	refused("max payload", &o, "bad settings: max payload and chunk must be 1..16777216");
@@ -195,7 +208,7 @@ static void test_defaults_and_line(void)
 	char xdg[128], want[300], log[512], line[64];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	struct open_call c = { { NULL, LSE_MODE_FRAMED, 0, 0, 0, 0, 1 }, NULL, "" };
-	int rc;
+	int rc, fds;
 
 	snprintf(xdg, sizeof xdg, "%s/xdg", tmp);
 	CHECK_EQ(mkdir(xdg, 0700), 0);
@@ -217,18 +230,40 @@ static void test_defaults_and_line(void)
 		fprintf(stderr, "  start-up line: %s", log);
 	if (c.srv)
 		lse_server_close(c.srv);
-	/* Abstract and raw. */
+	/* Descriptor 0 free: the eventfd may well get it, and that is fine. */
+	{
+		int saved0 = dup(0);
+
+		close(0);
+		c.o.quiet = 1;
+		CHECK_EQ(do_open(&c), 0);
+		if (c.srv)
+			lse_server_close(c.srv);
+		dup2(saved0, 0);
+		close(saved0);
+		c.o.quiet = 0;
+	}
+	/* Raw with the default chunk, and raw and abstract. */
+	c.o.mode = LSE_MODE_RAW;
+	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	CHECK_EQ(rc, 0);
+	if (!CHECK(strstr(log, "raw, chunk 65536, ") != NULL))
+		fprintf(stderr, "  start-up line: %s", log);
+	if (c.srv)
+		lse_server_close(c.srv);
 	snprintf(want, sizeof want, "@lsecho-api-%ld", (long)getpid());
 	c.o.socket_path = want;
 	c.o.mode = LSE_MODE_RAW;
 	c.o.chunk = 4096;
 	c.o.threads = 3;
+	fds = count_fds();
 	capture_stderr(do_open, &c, &rc, log, sizeof log);
 	CHECK_EQ(rc, 0);
 	if (!CHECK(strstr(log, "(abstract, mode 0600, raw, chunk 4096, 3 threads)\n") != NULL))
 		fprintf(stderr, "  start-up line: %s", log);
 	if (c.srv)
 		lse_server_close(c.srv);
+	CHECK_EQ(count_fds(), fds);   /* an abstract socket has no file, but a descriptor */
 	unsetenv("XDG_RUNTIME_DIR");
 }
 
@@ -242,7 +277,7 @@ static void *run_thread(void *arg)
 static void test_run_stop(void)
 {
 	char path[160];
-	lse_server_opts o = { path, LSE_MODE_RAW, 0, 0, 2, 0, 1 };
+	lse_server_opts o = { path, LSE_MODE_RAW, 0, 0, 1, 0, 1 };
 	lse_server *srv;
 	pthread_t t;
 	void *rc = (void *)-1L;
@@ -266,6 +301,21 @@ static void test_run_stop(void)
 		used = (b.tv_sec - a.tv_sec) * 1000L + (b.tv_nsec - a.tv_nsec) / 1000000L;
 		if (!CHECK(used < 150))
 			fprintf(stderr, "  an idle server used %ld ms of CPU in 300 ms\n", used);
+	}
+	/* One thread serves. */
+	{
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct timeval tv = { 5, 0 };
+		char buf[8] = "";
+
+		snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		CHECK_EQ(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+		CHECK_EQ(write(fd, "one", 3), 3);
+		CHECK_EQ(read(fd, buf, sizeof buf), 3);
+		CHECK(memcmp(buf, "one", 3) == 0);
+		close(fd);
 	}
 	lse_server_stop(srv);
 	lse_server_stop(srv);   /* idempotent */

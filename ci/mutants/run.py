@@ -230,7 +230,7 @@ def ctest_targets():
         t = t.split(":")[0]
         if t.startswith("replay_"):
             names.add(t[len("replay_"):])
-        elif t.startswith(("test_server", "soak_short")):
+        elif t in ("test_server", "test_server_signals") or t.startswith("soak_short"):
             names |= {"test_server", "lsecho-server", "lsecho-soak"}
         else:
             names.add(t)
