@@ -367,6 +367,43 @@ static void test_caller_storage(void)
 	free(mem);
 }
 
+/* Caller storage of exactly lse_sess_footprint() bytes holds a session
+ * whose output is filled to its limit, never drained: framed at the
+ * default limit, raw with a ring larger than the framed bound. (The
+ * storage comes from malloc, so ASan marks its exact end.) */
+static void test_caller_storage_full(void)
+{
+	static const lse_sess_config cfgs[] = {
+		{ LSE_MODE_FRAMED, 0, 0 },
+		{ LSE_MODE_RAW, 0, 1u << 20 },
+	};
+
+	for (size_t k = 0; k < sizeof cfgs / sizeof *cfgs; k++) {
+		size_t size = lse_sess_footprint(&cfgs[k]), held = 0;
+		void *mem = malloc(size);
+		lse_bytes in = { 0 };
+		lse_sess *s;
+		ptrdiff_t n;
+
+		if (cfgs[k].mode == LSE_MODE_FRAMED) {
+			lse_bytes_hello(&in, LSE_LIMIT_DEFAULT);
+			lse_bytes_data(&in, LSE_LIMIT_DEFAULT, 9);
+		} else {
+			lse_bytes_byte(&in, 'r', (1u << 20) + 100);
+		}
+		CHECK(mem != NULL);
+		CHECK_EQ(lse_sess_init(&s, mem, size, &cfgs[k]), LSE_OK);
+		while (held < in.len && (n = lse_sess_recv(s, in.p + held, in.len - held)) > 0)
+			held += (size_t)n;
+		CHECK(lse_sess_buffered(s) >= (cfgs[k].mode == LSE_MODE_RAW ? 1u << 20 : LSE_LIMIT_DEFAULT));
+		CHECK(lse_sess_buffered(s) <= lse_sess_bound(s));
+		CHECK(lse_sess_bound(s) <= size);
+		lse_sess_free(s);
+		free(mem);
+		lse_bytes_free(&in);
+	}
+}
+
 static void test_api_misuse(void)
 {
 	lse_sess_config bad_mode = { (lse_mode)7, 0, 0 };
@@ -408,6 +445,7 @@ int main(void)
 	test_backpressure();
 	test_room_is_a_promise();
 	test_caller_storage();
+	test_caller_storage_full();
 	test_api_misuse();
 	return lse_t_report();
 }
