@@ -28,7 +28,7 @@ def record(r, per_file):
     before = text[a:z]
     after = text[a:m.edit[0]] + m.edit[2] + text[m.edit[1]:z]
     status = r.status
-    if status == "survived" and r.listed:
+    if status in ("survived", "equivalent") and r.listed:
         status = "equivalent"
     return {"id": m.id, "index": m.index, "file": m.file, "func": m.func, "op": m.op,
             "line": m.line, "desc": m.desc, "status": status, "stage": r.stage,

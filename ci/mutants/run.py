@@ -17,7 +17,9 @@ Settings (environment): FILES, DIFF, MUTANTS_SHARD=k/n, MUTANTS_SECONDS (60),
 MUTANTS_SEEDS (1; 0: no seeds or tests stage, fuzz from an empty corpus),
 MUTANTS_TESTS (1; 0: skip the tests stage), MUTANTS_IDS (ids or indices,
 space-separated), MUTANTS_JOBS (cores), MUTANTS_OUT (build/mutants),
-MUTANTS_MIN (a score below it, in percent, fails the run).
+MUTANTS_MIN (a score below it, in percent, fails the run),
+MUTANTS_EQUIVALENT=check (run the mutants ci/mutants/equivalent.txt argues
+equivalent through the seeds and tests too, and report any that die).
 For the smoke test in make test: MUTANTS_CTEST (the only tests to run,
 and the only targets to build) and MUTANTS_REACH=0 (no coverage build:
 every listed test is taken to reach every mutant).
@@ -503,6 +505,7 @@ def main():
     seconds = env_int("MUTANTS_SECONDS", 60)
     seeds = env_int("MUTANTS_SEEDS", 1)
     use_tests = env_int("MUTANTS_TESTS", 1)
+    check_eq = os.environ.get("MUTANTS_EQUIVALENT", "") == "check"
     out = os.path.abspath(os.environ.get("MUTANTS_OUT", os.path.join(ROOT, "build", "mutants")))
     os.makedirs(out, exist_ok=True)
     per_file, chosen = plan()
@@ -539,6 +542,13 @@ def main():
             if cover is not None else ALL
         r.reached = bool(r.covering)
         r.listed = equivalent.get(r.m.id)
+    if not check_eq:
+        # Argued equivalent: counted apart without running (MUTANTS_EQUIVALENT=check
+        # runs them through the seeds and tests, to catch a wrong argument).
+        for r in live:
+            if r.listed:
+                r.status, r.stage = "equivalent", "listed"
+        live = [r for r in live if not r.listed]
 
     tree = schemata_tree(out, per_file, {r.m for r in live})
     logdir = os.path.join(out, "logs")
