@@ -472,6 +472,10 @@ def fuzz_one(r, tree, seconds, seeds, workdir):
             p = subprocess.run(args, env=env, stdout=lf, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, timeout=seconds * 3 + 120)
         r.seconds += time.monotonic() - t0
+        with open(os.path.join(w, "log"), errors="replace") as lf, \
+                open(os.path.join(workdir, "..", "logs", f"{r.m.index}.log"), "a") as out:
+            tail = lf.read()[-3000:]
+            out.write(f"== fuzz {t} ({seconds} s)\n{tail}\n")
         crashes = sorted(os.listdir(os.path.join(w, "crashes")))
         if p.returncode != 0 or crashes:
             r.status, r.stage, r.by = "killed", "fuzz", t
