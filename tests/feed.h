@@ -20,6 +20,14 @@ int lse_t_check_eq(long long a, long long b, const char *as, const char *bs,
 /* Prints "N passed, M failed" and returns the exit status. */
 int lse_t_report(void);
 
+/* Descriptors this process has open (from /proc/self/fd); -1 if unknown. */
+int lse_t_count_fds(void);
+
+/* Runs f(arg) with stderr going into buf (NUL-terminated, at most size - 1
+ * bytes kept); returns the length. A check that fails inside f prints into
+ * buf too. */
+size_t lse_t_capture_stderr(void (*f)(void *), void *arg, char *buf, size_t size);
+
 /* ---- byte builder (aborts on allocation failure: test code only) ---- */
 typedef struct lse_bytes {
 	uint8_t *p;

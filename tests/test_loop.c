@@ -3,7 +3,6 @@
  * no threads, sleeps or clocks in the way. Each connection's output must be
  * its own model's; closes must match; no descriptor may leak. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -36,26 +35,6 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e)
 	return __real_epoll_ctl(epfd, op, fd, e);
 }
 
-/* Runs f with stderr going into buf (NUL-terminated); returns its length. */
-static size_t capture_stderr(void (*f)(void *), void *arg, char *buf, size_t size)
-{
-	int pfd[2], saved = dup(2);
-	ssize_t n;
-	size_t len = 0;
-
-	if (pipe2(pfd, O_NONBLOCK) != 0 || saved < 0)
-		return 0;
-	dup2(pfd[1], 2);
-	f(arg);
-	dup2(saved, 2);
-	close(saved);
-	close(pfd[1]);
-	while (len + 1 < size && (n = read(pfd[0], buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	close(pfd[0]);
-	return len;
-}
 
 typedef struct client {
 	int fd;
@@ -65,19 +44,6 @@ typedef struct client {
 	int dead;          /* a write failed: the server closed; stop writing */
 } client;
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;   /* the DIR's own descriptor */
-}
 
 /* Steps the loop until nothing fires; returns the steps that did. */
 static int settle(lse_loop *l)
@@ -126,7 +92,7 @@ static void test_loop_many_connections(void)
 	static lse_loop l;
 	client c[CONNS];
 	uint64_t rng = 7;
-	int fds_before = count_fds(), live = 1;
+	int fds_before = lse_t_count_fds(), live = 1;
 
 	CHECK_EQ(lse_loop_init(&l, &o), 0);
 	memset(c, 0, sizeof c);
@@ -198,7 +164,7 @@ static void test_loop_many_connections(void)
 		lse_bytes_free(&c[i].sent);
 		lse_bytes_free(&c[i].got);
 	}
-	CHECK_EQ(count_fds(), fds_before);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
 }
 
 /* The stop descriptor: the loop stops reading, sends what is owed, then is
@@ -218,7 +184,7 @@ static void test_loop_stop(void)
 	static lse_loop l;
 	uint64_t one = 1;
 	char buf[16];
-	int fds_before = count_fds();
+	int fds_before = lse_t_count_fds();
 	long t0, t1;
 
 	CHECK_EQ(lse_loop_init(&l, &o), 0);
@@ -247,7 +213,7 @@ static void test_loop_stop(void)
 	CHECK(read(sv[0], buf, sizeof buf) == 0 || errno == ECONNRESET);
 	lse_loop_fini(&l);
 	close(sv[0]);
-	CHECK_EQ(count_fds(), fds_before);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
 	close(efd);
 }
 
@@ -285,7 +251,7 @@ static void close_and_settle(void *arg)
 
 static void test_loop_registrations(void)
 {
-	int reads = 0, sv[2], small = 4096, fds_before = count_fds();
+	int reads = 0, sv[2], small = 4096, fds_before = lse_t_count_fds();
 	lse_io io = { counted_read, lse_loop_sys_io()->write, &reads };
 	lse_loop_opts o = { { LSE_MODE_RAW, 4096, 0 }, &io, NULL, NULL, -1, -1, 0, NULL };
 	static lse_loop l;
@@ -338,10 +304,10 @@ static void test_loop_registrations(void)
 	}
 	CHECK_EQ(got, sent);
 	pc.fd = sv[0];
-	CHECK_EQ(capture_stderr(close_and_settle, &pc, log, sizeof log), 0);
+	CHECK_EQ(lse_t_capture_stderr(close_and_settle, &pc, log, sizeof log), 0);
 	CHECK_EQ(lse_loop_count(&l), 0);
 	lse_loop_fini(&l);
-	CHECK_EQ(count_fds(), fds_before);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
 }
 
 /* A connection whose reader lags: once the loop waits for room (EPOLLOUT),
@@ -349,7 +315,7 @@ static void test_loop_registrations(void)
  * resumes, whole and in order, when the reader drains it. */
 static void test_loop_full_socket_not_written(void)
 {
-	int writes = 0, sv[2], small = 4096, before, fds_before = count_fds();
+	int writes = 0, sv[2], small = 4096, before, fds_before = lse_t_count_fds();
 	lse_io io = { lse_loop_sys_io()->read, counted_write, &writes };
 	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, &io, NULL, NULL, -1, -1, 0, NULL };
 	static lse_loop l;
@@ -389,7 +355,7 @@ static void test_loop_full_socket_not_written(void)
 	settle(&l);
 	CHECK_EQ(lse_loop_count(&l), 0);
 	lse_loop_fini(&l);
-	CHECK_EQ(count_fds(), fds_before);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
 	lse_bytes_free(&got);
 }
 
@@ -454,7 +420,7 @@ static void test_loop_lent_set(void)
 	o.listen_fd = ls.fd;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	CHECK(epfd >= 0);
-	fds_before = count_fds();
+	fds_before = lse_t_count_fds();
 
 	/* The first loop registers both, then pauses accepting on EMFILE. */
 	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), 0);
@@ -488,7 +454,7 @@ static void test_loop_lent_set(void)
 	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 1), 0);
 	echo_through(&l, &addr, len);
 	lse_loop_fini(&l);
-	CHECK_EQ(count_fds(), fds_before);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
 	CHECK_EQ(fcntl(epfd, F_GETFD), FD_CLOEXEC);
 	close(epfd);
 	lse_sock_close(&ls);
@@ -531,7 +497,7 @@ static void test_loop_peer_reset(void)
 {
 	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
 	static lse_loop l;
-	int fds_before = count_fds();
+	int fds_before = lse_t_count_fds();
 	uint8_t junk[3000];
 
 	memset(junk, 'r', sizeof junk);
@@ -550,7 +516,7 @@ static void test_loop_peer_reset(void)
 	settle(&l);
 	CHECK_EQ(lse_loop_count(&l), 0);
 	lse_loop_fini(&l);
-	CHECK_EQ(count_fds(), fds_before);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
 }
 
 /* A descriptor epoll refuses (a regular file): lse_loop_add says so and
@@ -622,7 +588,7 @@ static void test_loop_add_nomem(void)
 	char log[512];
 
 	CHECK_EQ(lse_loop_init(&l, &o), 0);
-	capture_stderr(add_without_memory, &l, log, sizeof log);
+	lse_t_capture_stderr(add_without_memory, &l, log, sizeof log);
 	CHECK(strcmp(log, "lsecho-server: out of memory: refused a connection\n") == 0);
 	lse_loop_fini(&l);
 	CHECK_EQ(fm.live, 0);
@@ -746,7 +712,7 @@ static void test_loop_accepting(void)
 	static lse_loop l;
 	struct sockaddr_un addr;
 	socklen_t len = sizeof addr;
-	int saved0 = dup(0), clients[100], fd, fds_before = count_fds();
+	int saved0 = dup(0), clients[100], fd, fds_before = lse_t_count_fds();
 	lse_sock ls;
 	char name[64], err[256], log[1024], buf[16];
 	uint64_t one = 1;
@@ -774,7 +740,7 @@ static void test_loop_accepting(void)
 		close(clients[i]);
 	settle(&l);
 	CHECK_EQ(lse_loop_count(&l), 0);
-	capture_stderr(emfile_twice, &er, log, sizeof log);
+	lse_t_capture_stderr(emfile_twice, &er, log, sizeof log);
 	if (!CHECK_EQ(occurrences(log, "pausing new connections"), 1) || strstr(log, "failed"))
 		fputs(log, stderr);   /* the checks' own messages, if any */
 	timeout_of(&l, 0);   /* quiet: listening again */
@@ -858,7 +824,7 @@ static void test_loop_accepting(void)
 	close(epfd);
 	dup2(saved0, 0);
 	close(saved0);
-	CHECK_EQ(count_fds(), fds_before - 3);   /* efd, epfd, saved0 */
+	CHECK_EQ(lse_t_count_fds(), fds_before - 3);   /* efd, epfd, saved0 */
 }
 
 int main(void)

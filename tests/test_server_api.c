@@ -34,70 +34,43 @@ void *__wrap_calloc(size_t n, size_t size)
 
 static char tmp[64];
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
 
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;
-}
-
-/* Runs f with stderr going into buf; returns its length. */
-static size_t capture_stderr(int (*f)(void *), void *arg, int *rc, char *buf, size_t size)
-{
-	int pfd[2], saved = dup(2);
-	ssize_t n;
-	size_t len = 0;
-
-	if (pipe2(pfd, O_NONBLOCK) != 0 || saved < 0)
-		return 0;
-	dup2(pfd[1], 2);
-	*rc = f(arg);
-	dup2(saved, 2);
-	close(saved);
-	close(pfd[1]);
-	while (len + 1 < size && (n = read(pfd[0], buf + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	buf[len] = '\0';
-	close(pfd[0]);
-	return len;
-}
 
 struct open_call {
 	lse_server_opts o;
 	lse_server *srv;
 	char err[256];
+	int rc;
 };
 
-static int do_open(void *arg)
+static int do_open(struct open_call *c)
 {
-	struct open_call *c = arg;
-
 	c->err[0] = '\0';
-	return lse_server_open(&c->srv, &c->o, c->err, sizeof c->err);
+	c->rc = lse_server_open(&c->srv, &c->o, c->err, sizeof c->err);
+	return c->rc;
+}
+
+static void open_quietly(void *arg)
+{
+	do_open(arg);
 }
 
 /* lse_server_open refuses o: -1, *out NULL, the reason contains want, and
  * no descriptor is left open nor file left behind. */
 static void refused_how(const char *tag, const lse_server_opts *o, const char *want, int capture)
 {
-	struct open_call c = { *o, NULL, "" };
-	int fds = count_fds(), rc, zero = fcntl(0, F_GETFD) >= 0;
+	struct open_call c = { *o, NULL, "", 0 };
+	int fds = lse_t_count_fds(), rc, zero = fcntl(0, F_GETFD) >= 0;
 	char log[512];
 
 	if (capture)
-		capture_stderr(do_open, &c, &rc, log, sizeof log);
+		lse_t_capture_stderr(open_quietly, &c, log, sizeof log);
 	else
-		rc = do_open(&c);
+		do_open(&c);
+	rc = c.rc;
 	if (!CHECK_EQ(rc, -1) || !CHECK(c.srv == NULL) || !CHECK(strstr(c.err, want) != NULL))
 		fprintf(stderr, "  %s: rc %d, err \"%s\", want \"%s\"\n", tag, rc, c.err, want);
-	CHECK_EQ(count_fds(), fds);
+	CHECK_EQ(lse_t_count_fds(), fds);
 	CHECK_EQ(fcntl(0, F_GETFD) >= 0, zero);   /* nothing of ours was closed either */
 	if (c.srv)
 		lse_server_close(c.srv);
@@ -120,7 +93,7 @@ static void test_bad_settings(void)
 	refused("threads 1025", &o, "threads must be 1..1024, not 1025");
 	o.threads = 1024;   /* the bound is inclusive */
 	{
-		struct open_call c = { o, NULL, "" };
+		struct open_call c = { o, NULL, "", 0 };
 		struct rlimit rl;
 
 		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2048 && rl.rlim_max >= 2048) {
@@ -140,13 +113,15 @@ static void test_bad_settings(void)
 	refused("chunk", &o, "bad settings");
 	o.chunk = 0;
 	/* A path of 108 bytes does not fit sun_path; 107 does. */
-	snprintf(longdir, sizeof longdir, "%s/%.*s", tmp, (int)(100 - strlen(tmp)),
-		 "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd");
+	memset(longdir, 'd', sizeof longdir);
+	memcpy(longdir, tmp, strlen(tmp));
+	longdir[strlen(tmp)] = '/';
+	longdir[100] = '\0';
 	CHECK_EQ(mkdir(longdir, 0700), 0);
 	snprintf(path, sizeof path, "%s/%.*s", longdir, (int)(107 - strlen(longdir) - 1), "sssssssssss");
 	CHECK_EQ(strlen(path), 107);
 	{
-		struct open_call c = { o, NULL, "" };
+		struct open_call c = { o, NULL, "", 0 };
 
 		CHECK_EQ(do_open(&c), 0);
 		if (c.srv) {
@@ -207,13 +182,14 @@ static void test_defaults_and_line(void)
 {
 	char xdg[128], want[300], log[512], line[64];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	struct open_call c = { { NULL, LSE_MODE_FRAMED, 0, 0, 0, 0, 1 }, NULL, "" };
+	struct open_call c = { { NULL, LSE_MODE_FRAMED, 0, 0, 0, 0, 1 }, NULL, "", 0 };
 	int rc, fds;
 
 	snprintf(xdg, sizeof xdg, "%s/xdg", tmp);
 	CHECK_EQ(mkdir(xdg, 0700), 0);
 	setenv("XDG_RUNTIME_DIR", xdg, 1);
-	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	lse_t_capture_stderr(open_quietly, &c, log, sizeof log);
+	rc = c.rc;
 	CHECK_EQ(rc, 0);
 	CHECK_EQ(strlen(log), 0);   /* quiet */
 	snprintf(want, sizeof want, "%s/lsecho/lsecho.sock", xdg);
@@ -222,7 +198,8 @@ static void test_defaults_and_line(void)
 		lse_server_close(c.srv);
 	}
 	c.o.quiet = 0;
-	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	lse_t_capture_stderr(open_quietly, &c, log, sizeof log);
+	rc = c.rc;
 	CHECK_EQ(rc, 0);
 	snprintf(line, sizeof line, "framed, limit 65536, %ld threads)\n", cores > 0 ? cores : 1);
 	if (!CHECK(strstr(log, "lsecho-server: listening on ") == log && strstr(log, "(file, mode 0600, ") &&
@@ -245,7 +222,8 @@ static void test_defaults_and_line(void)
 	}
 	/* Raw with the default chunk, and raw and abstract. */
 	c.o.mode = LSE_MODE_RAW;
-	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	lse_t_capture_stderr(open_quietly, &c, log, sizeof log);
+	rc = c.rc;
 	CHECK_EQ(rc, 0);
 	if (!CHECK(strstr(log, "raw, chunk 65536, ") != NULL))
 		fprintf(stderr, "  start-up line: %s", log);
@@ -256,14 +234,15 @@ static void test_defaults_and_line(void)
 	c.o.mode = LSE_MODE_RAW;
 	c.o.chunk = 4096;
 	c.o.threads = 3;
-	fds = count_fds();
-	capture_stderr(do_open, &c, &rc, log, sizeof log);
+	fds = lse_t_count_fds();
+	lse_t_capture_stderr(open_quietly, &c, log, sizeof log);
+	rc = c.rc;
 	CHECK_EQ(rc, 0);
 	if (!CHECK(strstr(log, "(abstract, mode 0600, raw, chunk 4096, 3 threads)\n") != NULL))
 		fprintf(stderr, "  start-up line: %s", log);
 	if (c.srv)
 		lse_server_close(c.srv);
-	CHECK_EQ(count_fds(), fds);   /* an abstract socket has no file, but a descriptor */
+	CHECK_EQ(lse_t_count_fds(), fds);   /* an abstract socket has no file, but a descriptor */
 	unsetenv("XDG_RUNTIME_DIR");
 }
 
@@ -282,7 +261,7 @@ static void test_run_stop(void)
 	pthread_t t;
 	void *rc = (void *)-1L;
 	char err[256];
-	int fds = count_fds();
+	int fds = lse_t_count_fds();
 
 	snprintf(path, sizeof path, "%s/run.sock", tmp);
 	if (!CHECK_EQ(lse_server_open(&srv, &o, err, sizeof err), 0))
@@ -309,7 +288,7 @@ static void test_run_stop(void)
 		struct timeval tv = { 5, 0 };
 		char buf[8] = "";
 
-		snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+		memcpy(a.sun_path, path, strlen(path) + 1);   /* fits: "<tmp>/run.sock" */
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 		CHECK_EQ(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
 		CHECK_EQ(write(fd, "one", 3), 3);
@@ -323,7 +302,7 @@ static void test_run_stop(void)
 	CHECK(rc == NULL);
 	lse_server_close(srv);
 	CHECK(access(path, F_OK) != 0);
-	CHECK_EQ(count_fds(), fds);
+	CHECK_EQ(lse_t_count_fds(), fds);
 	lse_server_close(NULL);
 }
 
