@@ -1,6 +1,7 @@
 /* srvtest: lsecho-server as a child process (contract in srvtest.h). */
 #define _GNU_SOURCE
 #include "srvtest.h"
+#include "lse_frame.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -315,4 +316,52 @@ int srvt_wait_ready(srvt_proc *p, const char *path, int ms)
 	}
 	fprintf(stderr, "srvtest: %s not accepting after %d ms\n", path, ms);
 	return -1;
+}
+
+int srvt_make_stale(const char *path)
+{
+	struct sockaddr_un a;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc, e;
+
+	if (fd < 0)
+		return -1;
+	make_addr(&a, path);
+	rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc == 0 ? 0 : -1;
+}
+
+int srvt_listen(const char *path)
+{
+	struct sockaddr_un a;
+	socklen_t alen = make_addr(&a, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, alen) != 0 || listen(fd, 16) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int srvt_log_clean(const char *log)
+{
+	return strstr(log, "Sanitizer") == NULL && strstr(log, "runtime error") == NULL;
+}
+
+int srvt_frames_whole(const uint8_t *p, size_t total, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len && total - pos >= LSE_HDR_LEN) {
+		const uint8_t *h = p + pos + 4;
+		pos += LSE_HDR_LEN + ((size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
+	}
+	return pos == len;
 }
