@@ -1156,6 +1156,23 @@ static void exit_check(trial *t, const snap *at_stop)
 		live_check(t, t->repl_fd, t->path);
 }
 
+/* How many threads a process has, from /proc; -1 if unreadable. */
+static int threads_of(pid_t pid)
+{
+	char dir[64];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+	if ((d = opendir(dir)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 static void run_served(trial *t)
 {
 	client c[MAX_CLIENTS];
@@ -1187,8 +1204,9 @@ static void run_served(trial *t)
 	signal_server(t, c, n);
 	t0 = t->stop_ms;
 	drive(t, c, n, t0 + STOP_MS, enough_over);
-	if (!expect(t, t->srv.pid == 0, "the server was still running %d ms after the signal: it hangs",
-		    STOP_MS)) {
+	if (!expect(t, t->srv.pid == 0,
+		    "the server was still running %d ms after the signal: it hangs (%d of its threads left; %d loop threads)",
+		    STOP_MS, threads_of(t->srv.pid), t->threads)) {
 		srvt_kill(&t->srv);
 		goto out;
 	}
