@@ -180,6 +180,25 @@ static int is_abstract(const trial *t)
 	return t->path[0] == '@';
 }
 
+/* snprintf for paths: one too long for its buffer is the test's own
+ * mistake, never silently cut. */
+static void path_fmt(char *out, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void path_fmt(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len) {
+		fprintf(stderr, "test_life: path too long: %s...\n", out);
+		abort();
+	}
+}
+
 /* ---- snapshots: everything in the trial's directories ---- */
 
 #define SNAP_MAX 32
@@ -225,7 +244,7 @@ static void snap_dir(snap *s, const char *dir, int depth)
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
 		memset(e, 0, sizeof *e);
-		snprintf(e->name, sizeof e->name, "%s/%s", dir, de->d_name);
+		path_fmt(e->name, sizeof e->name, "%s/%s", dir, de->d_name);
 		if (lstat(e->name, &e->st) != 0)
 			continue;
 		s->n++;
@@ -445,7 +464,7 @@ static void client_make(trial *t, client *c, role r, uint32_t id)
 	c->hold_ms = (long)rnd(t, HOLD_MAX_MS + 1);
 	c->pause_left = SLOW_PAUSE_MS;
 	c->outq_at_stop = -1;
-	if (size > 0 || r != R_IDLE) {
+	if (size > 0) {
 		if (t->raw)
 			stream_raw(t, &c->in, id, size);
 		else
@@ -764,12 +783,12 @@ static int path_setup(trial *t)
 		const char *leaf = s == PRE_LINK_LIVE ? "live.sock" : s == PRE_LINK_STALE ? "stale.sock"
 				 : s == PRE_LINK_FILE ? "file" : "nothing.sock";
 
-		snprintf(t->link_to, sizeof t->link_to, "%s/%s", t->aux, leaf);
+		path_fmt(t->link_to, sizeof t->link_to, "%s/%s", t->aux, leaf);
 		/* Relative or absolute, as people write them. */
 		if (rnd(t, 2))
-			snprintf(target, sizeof target, "../%s/%s", strrchr(t->aux, '/') + 1, leaf);
+			path_fmt(target, sizeof target, "../%s/%s", strrchr(t->aux, '/') + 1, leaf);
 		else
-			snprintf(target, sizeof target, "%s", t->link_to);
+			path_fmt(target, sizeof target, "%s", t->link_to);
 		if (s == PRE_LINK_LIVE)
 			must((t->live_fd = srvt_listen(t->link_to)) >= 0, "listen", t->link_to);
 		else if (s == PRE_LINK_STALE)
@@ -787,7 +806,7 @@ static int path_setup(trial *t)
 		char keep[200];
 
 		must(mkdir(t->path, 0700) == 0, "mkdir", t->path);
-		snprintf(keep, sizeof keep, "%s/keep", t->path);
+		path_fmt(keep, sizeof keep, "%s/keep", t->path);
 		file_put(keep, "inside\n");
 	} else if (s == PRE_FIFO) {
 		must(mkfifo(t->path, 0600) == 0, "mkfifo", t->path);
@@ -1061,7 +1080,7 @@ static void replace_file(trial *t)
 	case REPL_NONE:
 		return;
 	case REPL_MOVED:
-		snprintf(t->moved, sizeof t->moved, "%s.moved", t->path);
+		path_fmt(t->moved, sizeof t->moved, "%s.moved", t->path);
 		must(rename(t->path, t->moved) == 0, "rename", t->path);
 		file_put(t->path, "in the server's place\n");
 		return;
@@ -1326,14 +1345,14 @@ static void trial_plan(trial *t, schedule *s, int k)
 
 static void trial_dirs(trial *t)
 {
-	snprintf(t->dir, sizeof t->dir, "%s/t%d", tmp, t->k);
-	snprintf(t->aux, sizeof t->aux, "%s/t%d-aux", tmp, t->k);
+	path_fmt(t->dir, sizeof t->dir, "%s/t%d", tmp, t->k);
+	path_fmt(t->aux, sizeof t->aux, "%s/t%d-aux", tmp, t->k);
 	must(mkdir(t->dir, 0700) == 0, "mkdir", t->dir);
 	must(mkdir(t->aux, 0700) == 0, "mkdir", t->aux);
 	if (t->state == PRE_ABSTRACT || t->state == PRE_ABSTRACT_LIVE)
 		snprintf(t->path, sizeof t->path, "@lsecho-life-%d-%d", (int)getpid(), t->k);
 	else
-		snprintf(t->path, sizeof t->path, "%s/s.sock", t->dir);
+		path_fmt(t->path, sizeof t->path, "%s/s.sock", t->dir);
 }
 
 static void trial_describe(const trial *t)
@@ -1420,7 +1439,7 @@ static int setup(void)
 		return -1;
 	}
 	atexit(cleanup);
-	snprintf(logs, sizeof logs, "%s/logs", tmp);
+	path_fmt(logs, sizeof logs, "%s/logs", tmp);
 	if (mkdir(logs, 0700) != 0 || chdir(tmp) != 0 || setenv("XDG_RUNTIME_DIR", tmp, 1) != 0)
 		return -1;
 	return 0;
