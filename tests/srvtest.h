@@ -74,6 +74,13 @@ int srvt_make_stale(const char *path);
  * another server would hold it, or -1 with errno set. */
 int srvt_listen(const char *path);
 
+/* How many of the bytes sent on the connected AF_UNIX stream socket fd the
+ * peer has not read yet: the Recv-Q of the peer's end, asked of the kernel
+ * through sock_diag (what `ss -x` shows), exact where SIOCOUTQ on fd
+ * counts buffer sizes. -1 if it cannot tell (no sock_diag, or the peer has
+ * closed: then it reads nothing more). */
+long srvt_peer_unread(int fd);
+
 /* 1 if a server's stderr holds no sanitizer report. */
 int srvt_log_clean(const char *log);
 
