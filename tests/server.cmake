@@ -1,4 +1,4 @@
-# Integration tests of lsecho-server (tests/test_server.c): the real program
+# Integration tests of lsecho-server (tests/test_server.c, tests/test_life.c): the real program
 # as a child process, in raw and framed modes. Included at the end of
 # src/shell.cmake, so lsecho-server exists here; tests/CMakeLists.txt (and
 # its lse_testlib) comes later, so the model and check helpers are compiled
