@@ -41,7 +41,9 @@
  * failure and prints the line that replays it.
  *
  * Usage: test_life PATH-TO-lsecho-server [--seed N] [--trials N] [--only K]
- *        (default: a fresh seed, 20 trials: every case at least once) */
+ *                  [--verbose 1]
+ *        (default: a fresh seed, 20 trials: every case at least once;
+ *        --verbose 1 prints what each client sent, got and was owed) */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -80,6 +82,7 @@
 #define NOBODY 65534u
 
 static const char *server_bin;
+static int verbose;         /* --verbose 1: a line per client */
 static char tmp[128];       /* the private directory; also our cwd */
 static char logs[160];      /* the servers' stdout and stderr */
 
@@ -710,6 +713,11 @@ static void client_check(trial *t, client *c, int i)
 	model_of(t, c->in.p, c->sent, &up);
 	model_of(t, c->in.p, lower, &low);
 	at = common_prefix(&c->got, &up);
+	if (verbose)
+		printf("     client %d (%s%s): stream %zu, sent %zu (%zu at the signal, %ld unread), got %zu, owed %zu, answer %zu, end %ld ms\n",
+		       i, role_name[c->role], c->slow ? ", slow" : "", c->in.len, c->sent,
+		       c->sent_at_stop, c->unread_at_stop, c->got.len, low.len, up.len,
+		       (c->end_ms ? c->end_ms : t->exit_ms) - t->stop_ms);
 	expect(t, at == c->got.len,
 	       "client %d (%s) received %zu bytes; byte %zu differs from the model's answer to the %zu bytes it sent (%zu bytes)",
 	       i, role_name[c->role], c->got.len, at, c->sent, up.len);
@@ -1474,6 +1482,8 @@ static int parse(int argc, char **argv, uint64_t *seed, int *trials, int *only)
 			*trials = (int)v;
 		else if (!strcmp(argv[i], "--only") && v < 100000)
 			*only = (int)v;
+		else if (!strcmp(argv[i], "--verbose"))
+			verbose = v != 0;
 		else
 			return -1;
 	}
@@ -1492,7 +1502,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	seed = (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid() << 40;
 	if (argc < 2 || access(argv[1], X_OK) != 0 || parse(argc, argv, &seed, &trials, &only) != 0) {
-		fprintf(stderr, "usage: test_life PATH-TO-lsecho-server [--seed N] [--trials N] [--only K]\n");
+		fprintf(stderr, "usage: test_life PATH-TO-lsecho-server [--seed N] [--trials N] [--only K] [--verbose 1]\n");
 		return 2;
 	}
 	if (only >= trials)
