@@ -50,7 +50,7 @@ test:
 	cd build/gcc && ctest --output-on-failure -j2
 	ci/build.sh fuzz fuzz_empty
 	for d in dict/*.dict; do ci/check-dict.sh build/fuzz/harness/fuzz_empty $$d || exit 1; done
-	ci/build.sh tsan lsecho-server test_server test_server_api
+	ci/build.sh tsan lsecho-server test_server test_server_api test_life
 	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_server' --output-on-failure
 	ci/oss-fuzz/check-build libfuzzer:address $$(ci/deps.sh afl >/dev/null 2>&1 && echo afl:address)
 

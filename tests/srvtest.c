@@ -1,9 +1,14 @@
 /* srvtest: lsecho-server as a child process (contract in srvtest.h). */
 #define _GNU_SOURCE
 #include "srvtest.h"
+#include "lse_frame.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -315,4 +320,126 @@ int srvt_wait_ready(srvt_proc *p, const char *path, int ms)
 	}
 	fprintf(stderr, "srvtest: %s not accepting after %d ms\n", path, ms);
 	return -1;
+}
+
+int srvt_make_stale(const char *path)
+{
+	struct sockaddr_un a;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), rc, e;
+
+	if (fd < 0)
+		return -1;
+	make_addr(&a, path);
+	rc = bind(fd, (struct sockaddr *)&a, sizeof a);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc == 0 ? 0 : -1;
+}
+
+int srvt_listen(const char *path)
+{
+	struct sockaddr_un a;
+	socklen_t alen = make_addr(&a, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), e;
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&a, alen) != 0 || listen(fd, 16) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int srvt_log_clean(const char *log)
+{
+	return strstr(log, "Sanitizer") == NULL && strstr(log, "runtime error") == NULL;
+}
+
+int srvt_frames_whole(const uint8_t *p, size_t total, size_t len)
+{
+	size_t pos = 0;
+
+	while (pos < len && total - pos >= LSE_HDR_LEN) {
+		const uint8_t *h = p + pos + 4;
+		pos += LSE_HDR_LEN + ((size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3]);
+	}
+	return pos == len;
+}
+
+/* One sock_diag question about the AF_UNIX socket with inode ino: its
+ * peer's inode and its unread bytes, as `show` asks. Returns 0, or -1. */
+static int diag_ask(uint32_t ino, uint32_t show, uint32_t *peer, uint32_t *unread)
+{
+	static int nl = -1;
+	static uint32_t seq;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct {
+		struct nlmsghdr h;
+		struct unix_diag_req r;
+	} q;
+	union {
+		struct nlmsghdr h;
+		char b[4096];
+	} a;
+	const struct unix_diag_msg *m;
+	const struct rtattr *at;
+	ssize_t n;
+	int len, found = 0;
+
+	if (nl < 0) {
+		struct timeval tv = { 1, 0 };
+
+		nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		if (nl < 0 || setsockopt(nl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0)
+			return -1;
+	}
+	memset(&q, 0, sizeof q);
+	q.h.nlmsg_len = sizeof q;
+	q.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.h.nlmsg_flags = NLM_F_REQUEST;
+	q.h.nlmsg_seq = ++seq;
+	q.r.sdiag_family = AF_UNIX;
+	q.r.udiag_states = ~0u;
+	q.r.udiag_ino = ino;
+	q.r.udiag_show = show;
+	q.r.udiag_cookie[0] = q.r.udiag_cookie[1] = ~0u;   /* no cookie: by inode */
+	if (sendto(nl, &q, sizeof q, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof q)
+		return -1;
+	do
+		n = recv(nl, &a, sizeof a, 0);
+	while (n > 0 && NLMSG_OK(&a.h, (size_t)n) && a.h.nlmsg_seq != seq);
+	if (n <= 0 || !NLMSG_OK(&a.h, (size_t)n) || a.h.nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+	    a.h.nlmsg_len < NLMSG_LENGTH(sizeof *m))
+		return -1;
+	m = NLMSG_DATA(&a.h);
+	len = (int)(a.h.nlmsg_len - NLMSG_LENGTH(sizeof *m));
+	for (at = (const struct rtattr *)(m + 1); RTA_OK(at, len); at = RTA_NEXT(at, len)) {
+		if (at->rta_type == UNIX_DIAG_PEER && peer && RTA_PAYLOAD(at) >= sizeof *peer) {
+			memcpy(peer, RTA_DATA(at), sizeof *peer);
+			found |= 1;
+		} else if (at->rta_type == UNIX_DIAG_RQLEN && unread &&
+			   RTA_PAYLOAD(at) >= sizeof(struct unix_diag_rqlen)) {
+			struct unix_diag_rqlen rq;
+
+			memcpy(&rq, RTA_DATA(at), sizeof rq);
+			*unread = rq.udiag_rqueue;
+			found |= 2;
+		}
+	}
+	return found == ((peer ? 1 : 0) | (unread ? 2 : 0)) ? 0 : -1;
+}
+
+long srvt_peer_unread(int fd)
+{
+	struct stat st;
+	uint32_t peer, unread;
+
+	if (fstat(fd, &st) != 0 || diag_ask((uint32_t)st.st_ino, UDIAG_SHOW_PEER, &peer, NULL) != 0 ||
+	    peer == 0 || diag_ask(peer, UDIAG_SHOW_RQLEN, NULL, &unread) != 0)
+		return -1;
+	return (long)unread;
 }

@@ -1,4 +1,5 @@
-/* srvtest: lsecho-server as a child process, for tests/test_server.c.
+/* srvtest: lsecho-server as a child process, for tests/test_server.c and
+ * tests/test_life.c.
  *
  * Spawns the real binary, waits until it accepts, stops and reaps it. Every
  * wait is bounded (a deadline in milliseconds, checked in 10 ms steps), and
@@ -9,6 +10,7 @@
 #define LSE_SRVTEST_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct srvt_proc {
@@ -63,6 +65,28 @@ long srvt_rss_kib(pid_t pid);
 /* A client connected to `path` ("@name": abstract), non-blocking, or -1
  * with errno set. The connect itself blocks at most 5 s (a full backlog). */
 int srvt_connect(const char *path);
+
+/* A socket file nobody listens on (bound, then closed, never unlinked), as
+ * a server that died leaves it. Returns 0, or -1 with errno set. */
+int srvt_make_stale(const char *path);
+
+/* A listening socket of the test's own at path ("@name": abstract), as
+ * another server would hold it, or -1 with errno set. */
+int srvt_listen(const char *path);
+
+/* How many of the bytes sent on the connected AF_UNIX stream socket fd the
+ * peer has not read yet: the Recv-Q of the peer's end, asked of the kernel
+ * through sock_diag (what `ss -x` shows), exact where SIOCOUTQ on fd
+ * counts buffer sizes. -1 if it cannot tell (no sock_diag, or the peer has
+ * closed: then it reads nothing more). */
+long srvt_peer_unread(int fd);
+
+/* 1 if a server's stderr holds no sanitizer report. */
+int srvt_log_clean(const char *log);
+
+/* 1 if the first len of the total bytes of framed output p end where a
+ * frame ends: nothing was cut in half. */
+int srvt_frames_whole(const uint8_t *p, size_t total, size_t len);
 
 /* Monotonic milliseconds, and a bounded sleep. */
 long srvt_now_ms(void);

@@ -234,6 +234,8 @@ def ctest_targets():
             names.add(t[len("replay_"):])
         elif t in ("test_server", "test_server_signals") or t.startswith("soak_short"):
             names |= {"test_server", "lsecho-server", "lsecho-soak"}
+        elif t == "test_server_life":
+            names |= {"test_life", "lsecho-server"}
         else:
             names.add(t)
     return sorted(names)
