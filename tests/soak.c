@@ -318,7 +318,7 @@ static int check_opts(soak_opts *o)
 	if (o->seconds == 0 && o->cases == 0)
 		o->seconds = SECONDS_DEFAULT;
 	if (!o->seed_set && getrandom(&o->seed, sizeof o->seed, 0) != (ssize_t)sizeof o->seed)
-		o->seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
+		o->seed = (uint64_t)time(NULL) * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)getpid();
 	return o->replay ? 0 : check_save_dir(o);
 }
 
