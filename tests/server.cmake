@@ -18,6 +18,11 @@ set_tests_properties(test_server PROPERTIES TIMEOUT 60)
 # SIGTERM repeated during shutdown), apart so that a failure names itself.
 add_test(NAME test_server_signals COMMAND test_server $<TARGET_FILE:lsecho-server> signals)
 set_tests_properties(test_server_signals PROPERTIES TIMEOUT 20)
+# Socket activation: the same echo checks through a socket that
+# systemd-socket-activate made and passed (skipped, exit 77, only when the
+# tool is missing: ci/deps.sh installs it), sd_notify, bad LISTEN_* setups.
+add_test(NAME test_server_activation COMMAND test_server $<TARGET_FILE:lsecho-server> activation)
+set_tests_properties(test_server_activation PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
 
 # lsecho-soak (tests/soak.c, `make soak`): the server as a process under many
 # concurrent random clients, every reply checked against the model. The

@@ -428,6 +428,15 @@ static int server_start(soak_server *s, const char *bin, int raw)
 		return -1;
 	}
 	s->threads = server_threads(&s->proc);
+	/* The server runs as shipped: its syscall filter installed. */
+	if (srvt_seccomp(s->proc.pid) != 2) {
+		fprintf(stderr, "lsecho-soak: %s runs without its seccomp filter (Seccomp: %ld in "
+			"/proc/%d/status, want 2)\n", bin, srvt_seccomp(s->proc.pid), (int)s->proc.pid);
+		srvt_kill(&s->proc);
+		unlink(s->path);
+		server_rmdir(s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1202,7 +1211,7 @@ static int soak_phase(const soak_opts *o, int raw)
 		server_finish(&s, verdict, sizeof verdict);
 		return 1;
 	}
-	printf("lsecho-soak %s: %s pid %d (%d threads) on %s; %u connections at once, ", r.label,
+	printf("lsecho-soak %s: %s pid %d (%d threads, seccomp filter on) on %s; %u connections at once, ", r.label,
 	       o->server, (int)s.proc.pid, s.threads, s.path, (unsigned)r.nc);
 	if (o->seconds > 0)
 		printf("%.1f s%s", o->seconds, o->cases ? " or " : "");
