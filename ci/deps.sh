@@ -21,9 +21,10 @@ pkg-config --exists libseccomp 2>/dev/null || missing+=(libseccomp-dev)
 if [ "$verb" != build ]; then
 	have clang || missing+=(clang)
 	have llvm-symbolizer || missing+=(llvm)
-	# ctest hardening_check, units_verify, units_security, activation
+	# ctest hardening_check, units, test_server_activation
 	have hardening-check || lean+=(devscripts)
 	have systemd-analyze && have systemd-socket-activate || missing+=(systemd)
+	have man || missing+=(man-db)   # ctest install_tree renders the man page
 fi
 if [ "$verb" = afl ]; then
 	have afl-fuzz && have afl-clang-fast || missing+=(afl++)

@@ -44,3 +44,11 @@ if(LSE_SANITIZE MATCHES "address" AND LSE_FUZZ_ENGINE STREQUAL "standalone")
            COMMAND lsecho-soak --server $<TARGET_FILE:lsecho-server> --raw --seconds 2)
   set_tests_properties(soak_short soak_short_raw PROPERTIES TIMEOUT 30)
 endif()
+
+# The hardened build, as shipped: hardening-check (Debian's devscripts) on
+# the program.
+if(LSE_HARDEN)
+  add_test(NAME hardening_check
+           COMMAND ${PROJECT_SOURCE_DIR}/ci/check-hardening.sh $<TARGET_FILE:lsecho-server> ${CMAKE_BINARY_DIR})
+  set_tests_properties(hardening_check PROPERTIES TIMEOUT 30 SKIP_RETURN_CODE 77)
+endif()
