@@ -3,6 +3,9 @@
 # Usage: ci/build.sh VARIANT [TARGET...]
 #   release  build/          cc (gcc unless CC says otherwise), -O2, hardened (LSE_HARDEN,
 #                            cmake/harden.cmake), no sanitizers
+#   unhardened  build/unhardened  as release without LSE_HARDEN: ci/harden-bench.sh's baseline
+#   release-drop build/drop-NAME  as release without the hardening flags named in
+#                            $LSE_HARDEN_DROP (cmake/harden.cmake): ci/harden-bench.sh
 #   asan     build/asan      clang, ASan+UBSan, standalone fuzz driver (tests, replays)
 #   gcc      build/gcc       gcc -O2, hardened, standalone fuzz driver
 #   fuzz     build/fuzz      clang, libFuzzer + ASan+UBSan
@@ -22,6 +25,8 @@ command -v ninja >/dev/null 2>&1 || gen="Unix Makefiles"
 san=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" -DLSE_SANITIZE=address,undefined)
 case $variant in
 release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none -DLSE_HARDEN=ON) ;;
+unhardened) dir=build/unhardened; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none -DLSE_HARDEN=OFF) ;;
+release-drop) drop=${LSE_HARDEN_DROP:?release-drop needs LSE_HARDEN_DROP}; dir=build/drop-${drop// /-}; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none -DLSE_HARDEN=ON "-DLSE_HARDEN_DROP=${drop// /;}") ;;
 asan) dir=build/asan; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=standalone) ;;
 gcc) dir=build/gcc; args=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=standalone -DLSE_HARDEN=ON) ;;
 fuzz) dir=build/fuzz; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=OFF) ;;

@@ -403,6 +403,7 @@ static int server_start(soak_server *s, const char *bin, int raw)
 	const char *base = getenv("TMPDIR");
 	const char *args[4] = { "--socket", s->path, raw ? "--raw" : NULL, NULL };
 	char *log;
+	long mode;
 
 	memset(s, 0, sizeof *s);
 	if (base == NULL || base[0] != '/' || strlen(base) > 60)
@@ -429,9 +430,9 @@ static int server_start(soak_server *s, const char *bin, int raw)
 	}
 	s->threads = server_threads(&s->proc);
 	/* The server runs as shipped: its syscall filter installed. */
-	if (srvt_seccomp(s->proc.pid) != 2) {
+	if ((mode = srvt_wait_seccomp(s->proc.pid, 2, READY_MS)) != 2) {
 		fprintf(stderr, "lsecho-soak: %s runs without its seccomp filter (Seccomp: %ld in "
-			"/proc/%d/status, want 2)\n", bin, srvt_seccomp(s->proc.pid), (int)s->proc.pid);
+			"/proc/%d/status, want 2)\n", bin, mode, (int)s->proc.pid);
 		srvt_kill(&s->proc);
 		unlink(s->path);
 		server_rmdir(s);

@@ -260,6 +260,17 @@ long srvt_seccomp(pid_t pid)
 	return status_field(pid, "Seccomp");
 }
 
+long srvt_wait_seccomp(pid_t pid, long want, int ms)
+{
+	long mode;
+
+	for (long end = srvt_now_ms() + ms;; srvt_sleep_ms(1)) {
+		mode = srvt_seccomp(pid);
+		if (mode == want || srvt_now_ms() >= end)
+			return mode;
+	}
+}
+
 static socklen_t make_addr(struct sockaddr_un *a, const char *path)
 {
 	size_t n = strlen(path);
