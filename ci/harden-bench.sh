@@ -10,6 +10,8 @@
 #               cmake/harden.cmake knows; "" for none)
 #   HB_SECONDS  exchange seconds per row (default 0.5); exchange runs for the
 #               unhardened and hardened builds only
+#   HB_REPEAT   lsecho-bench --repeat: each row K times, lsecho and floor
+#               alternating, the best of each kept (default 1)
 # Prints, per row, the unhardened and hardened figures (medians over the
 # rounds), their floor ratios, and hardened/unhardened; then per flag, the
 # hardened build's time over the time without that flag.
@@ -18,7 +20,9 @@ cd "$(dirname "$0")/.."
 rounds=${HB_ROUNDS:-3}
 flags=${HB_FLAGS-fortify stack-protector stack-clash cf-protection auto-var-init semantics exceptions pie relro-now}
 secs=${HB_SECONDS:-0.5}
+repeat=${HB_REPEAT:-1}
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "harden-bench: HB_ROUNDS=$rounds: want a positive number" >&2; exit 2; }
+[[ $repeat =~ ^[1-9][0-9]?$ ]] || { echo "harden-bench: HB_REPEAT=$repeat: want 1..99" >&2; exit 2; }
 
 declare -A bin
 ci/build.sh unhardened lsecho-bench >/dev/null
@@ -39,17 +43,17 @@ n=${#variants[@]}
 for ((r = 0; r < rounds; r++)); do
 	for ((k = 0; k < n; k++)); do
 		v=${variants[$(((k + r) % n))]}
-		"${bin[$v]}" --workload pingpong --compare-floor --repeat 1 --json >"$out/$v.pingpong.$r.json"
+		"${bin[$v]}" --workload pingpong --compare-floor --repeat "$repeat" --json >"$out/$v.pingpong.$r.json"
 		if [ "$v" = unhardened ] || [ "$v" = hardened ]; then
-			"${bin[$v]}" --workload exchange --compare-floor --repeat 1 --seconds "$secs" --json \
+			"${bin[$v]}" --workload exchange --compare-floor --repeat "$repeat" --seconds "$secs" --json \
 				>"$out/$v.exchange.$r.json"
 		fi
 	done
 	echo "harden-bench: round $((r + 1)) of $rounds done"
 done
-python3 - "$out" "$rounds" "${variants[@]}" <<'PY'
+python3 - "$out" "$rounds" "$repeat" "${variants[@]}" <<'PY'
 import json, statistics, sys
-out, rounds, variants = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+out, rounds, repeat, variants = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 med = statistics.median
 def rows(v, wl, r):
     try:
