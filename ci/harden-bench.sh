@@ -12,6 +12,12 @@
 #               unhardened and hardened builds only
 #   HB_REPEAT   lsecho-bench --repeat: each row K times, lsecho and floor
 #               alternating, the best of each kept (default 1)
+#   HB_MODE     time (default), or count: instead of timing, count the
+#               user-space instructions of one pingpong run of each build
+#               (100 connections, 20,000 round trips, client and in-process
+#               server; valgrind --tool=cachegrind). A count does not move
+#               with the machine's load, which on a shared machine swamps
+#               the few per cent a flag can cost in wall-clock time.
 # Prints, per row, the unhardened and hardened figures (medians over the
 # rounds), their floor ratios, and hardened/unhardened; then per flag, the
 # hardened build's time over the time without that flag.
@@ -39,6 +45,40 @@ for f in $flags; do variants+=("no-$f"); done
 out=build/harden-bench
 rm -rf "$out"
 mkdir -p "$out"
+if [ "${HB_MODE:-time}" = count ]; then
+	command -v valgrind >/dev/null 2>&1 || { echo "harden-bench: HB_MODE=count needs valgrind (apt-get install valgrind)" >&2; exit 2; }
+	for v in "${variants[@]}"; do
+		valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file="$out/$v.cg" \
+			"${bin[$v]}" --workload pingpong --conns 100 --rounds 20000 >/dev/null 2>"$out/$v.log" ||
+			{ cat "$out/$v.log" >&2; exit 1; }
+	done
+	python3 - "$out" "$PWD/src/" "${variants[@]}" <<'PY'
+import sys
+out, src, variants = sys.argv[1], sys.argv[2], sys.argv[3:]
+def count(v):   # instructions in lsecho's server code (src/), and in all
+    server = total = 0
+    in_src = False
+    with open(f"{out}/{v}.cg") as f:
+        for line in f:
+            if line.startswith("fl="):
+                in_src = line[3:].startswith(src)
+            elif line[:1].isdigit():
+                n = int(line.split()[1])
+                total += n
+                server += n if in_src else 0
+    return server, total
+c = {v: count(v) for v in variants}
+hs, ht = c["hardened"]
+print("user-space instructions per round trip, 20,000 pingpong round trips over 100 connections")
+print("(server: lsecho's code in src/, the in-process server; all: with the client and the C library)")
+print("| build | server | against hardened | all | against hardened |")
+print("|---|---|---|---|---|")
+for v in variants:
+    s, t = c[v]
+    print(f"| {v} | {s / 20000:.0f} | {s / hs:.4f} | {t / 20000:.0f} | {t / ht:.4f} |")
+PY
+	exit 0
+fi
 n=${#variants[@]}
 for ((r = 0; r < rounds; r++)); do
 	for ((k = 0; k < n; k++)); do
@@ -66,7 +106,7 @@ def key(row):
 def value(row):   # pingpong: seconds (lower is better); exchange: MiB/s (higher)
     return row["seconds"] if row["workload"] == "pingpong" else row["mib_per_second"]
 for wl, unit in (("pingpong", "s"), ("exchange", "MiB/s")):
-    print(f"\n{wl} ({unit}; median of {rounds} rounds; ratio = lsecho/floor; "
+    print(f"\n{wl} ({unit}; median of {rounds} rounds, best of {repeat} in each; ratio = lsecho/floor; "
           f"hardened/unhardened per round, median and range)")
     print(f"| N | chunk | unhardened {unit} | ratio | hardened {unit} | ratio | hardened/unhardened |")
     print("|---|---|---|---|---|---|---|")
