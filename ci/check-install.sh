@@ -75,7 +75,14 @@ units)
 	level=$(printf '%s\n' "$sec" | sed -n 's/.*Overall exposure level for lsecho.service: \([0-9.]*\).*/\1/p')
 	[ -n "$level" ] || fail "no exposure level in: $sec"
 	awk -v l="$level" 'BEGIN { exit !(l <= 1.5) }' || fail "exposure $level, want at most 1.5"
-	echo "check-install: systemd-analyze verify clean; security --offline=true: exposure $level (at most 1.5)"
+	# The server installs its own filter: systemd's must let seccomp() through
+	# (@system-service alone does not), or the service fails at start.
+	allowed=$(sed -n 's/^SystemCallFilter=\([^~].*\)/\1/p' "$units/lsecho.service")
+	grep -qw seccomp <<<"$allowed" || fail "lsecho.service's SystemCallFilter= does not allow seccomp: $allowed"
+	if systemd-analyze syscall-filter @system-service 2>/dev/null | grep -qw seccomp; then
+		echo "check-install: note: @system-service now includes seccomp; the explicit entry is redundant"
+	fi
+	echo "check-install: systemd-analyze verify clean; security --offline=true: exposure $level (at most 1.5); seccomp() allowed"
 	;;
 *) fail "unknown check '$what' (want files or units)" ;;
 esac

@@ -153,8 +153,11 @@ int lse_sandbox_apply(int sock_dirfd, char *err, size_t errlen)
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int rc;
 
+	/* libseccomp probes the kernel first; an outer filter that refuses
+	 * seccomp() (systemd's @system-service alone) makes that fail. */
 	if (ctx == NULL)
-		return lse_errf(err, errlen, "seccomp: cannot make a filter");
+		return lse_errf(err, errlen, "seccomp: cannot make a filter (is seccomp() refused "
+				"by an outer filter? a systemd unit must allow it: SystemCallFilter=... seccomp)");
 	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
 	if (rc != 0) {
 		seccomp_release(ctx);
