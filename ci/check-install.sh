@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ctest install_tree and units: `make install` into a temporary DESTDIR,
 # then checks what it put there.
-# Usage: ci/check-install.sh BUILD_DIR files|units
+# Usage: ci/check-install.sh BUILD_DIR files|units [JAIL]
 #   files  the programs, units, sysusers.d file and man page are where
 #          they belong; the service runs the installed program; the man
 #          page renders without a warning and names every option --help
@@ -83,6 +83,72 @@ units)
 		echo "check-install: note: @system-service now includes seccomp; the explicit entry is redundant"
 	fi
 	echo "check-install: systemd-analyze verify clean; security --offline=true: exposure $level (at most 1.5); seccomp() allowed"
+	jail=${3:-}
+	[ -n "$jail" ] || exit 0
+	python3 - "$units/lsecho.service" >"$tmp/allowed" <<'PY'
+import subprocess, sys
+def expand(tok):
+    if not tok.startswith("@"):
+        return {tok}
+    out = subprocess.run(["systemd-analyze", "syscall-filter", tok],
+                         capture_output=True, text=True, check=True).stdout
+    names = set()
+    for line in out.splitlines()[1:]:   # the first line is the group's name
+        w = line.strip()
+        if w and not w.startswith("#"):
+            names |= expand(w)
+    return names
+allow = None
+for line in open(sys.argv[1]):
+    if line.startswith("SystemCallFilter="):
+        v = line.split("=", 1)[1].strip()
+        toks = set().union(*(expand(t) for t in v.lstrip("~").split()))
+        if v.startswith("~"):
+            allow -= toks
+        else:
+            allow = toks if allow is None else allow | toks
+print("\n".join(sorted(allow)))
+PY
+	[ "$(wc -l <"$tmp/allowed")" -gt 100 ] || fail "the service's SystemCallFilter= expands to too little: $(wc -l <"$tmp/allowed") calls"
+	grep -vx seccomp "$tmp/allowed" >"$tmp/no-seccomp"
+	sock=$tmp/jail.sock
+	# Without seccomp(), the server must stop at start and say why.
+	if "$jail" "$tmp/no-seccomp" "$root/bin/lsecho-server" --any-uid --raw --socket "$sock" 2>"$tmp/jail0.log"; then
+		fail "lsecho-server ran under a filter that refuses seccomp()"
+	fi
+	grep -q "cannot make a filter" "$tmp/jail0.log" || fail "no clear error without seccomp(): $(cat "$tmp/jail0.log")"
+	"$jail" "$tmp/allowed" "$root/bin/lsecho-server" --any-uid --raw --socket "$sock" 2>"$tmp/jail.log" &
+	pid=$!
+	mode=
+	for _ in $(seq 500); do
+		mode=$(sed -n 's/^Seccomp_filters:[[:space:]]*//p' /proc/$pid/status 2>/dev/null || true)
+		[ -S "$sock" ] && [ "${mode:-0}" -ge 2 ] && break
+		sleep 0.01
+	done
+	[ "${mode:-0}" -ge 2 ] || { kill -KILL $pid 2>/dev/null || true; fail "under the unit's filter the server did not install its own (Seccomp_filters: ${mode:-none}); log: $(cat "$tmp/jail.log")"; }
+	python3 - "$sock" <<'PY' || { kill -KILL $pid; fail "no echo under the unit's filter"; }
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+s.connect(sys.argv[1])
+msg = b"lsecho under lsecho.service's SystemCallFilter"
+s.sendall(msg)
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+sys.exit(0 if got == msg else 1)
+PY
+	kill -TERM $pid
+	rc=0
+	wait $pid || rc=$?
+	[ "$rc" = 0 ] || fail "under the unit's filter the server exited $rc after SIGTERM; log: $(cat "$tmp/jail.log")"
+	[ ! -e "$sock" ] || fail "under the unit's filter the server left its socket file"
+	[ "$(grep -vc 'listening on' "$tmp/jail.log")" = 0 ] || fail "log under the unit's filter: $(cat "$tmp/jail.log")"
+	echo "check-install: under the service's SystemCallFilter= ($(wc -l <"$tmp/allowed") calls): own filter on top, echo, exit 0, file removed; without seccomp it refuses to start"
 	;;
 *) fail "unknown check '$what' (want files or units)" ;;
 esac
