@@ -1,7 +1,12 @@
 # lsecho: the user-facing verbs, over CMake (flags live in ci/build.sh).
 #   make                 release build into build/
+#   make install         the release build into PREFIX (/usr/local), under DESTDIR if set:
+#                        bin/lsecho-server, bin/lsecho-bench, lib/systemd/system/lsecho.{socket,service},
+#                        lib/sysusers.d/lsecho.conf, share/man/man1/lsecho-server.1
 #   make test            ASan+UBSan (clang) and gcc builds, every test and corpus replay in both
-#                        (and a short soak against the ASan server);
+#                        (and a short soak against the ASan server); the hardened release build's
+#                        tests (hardening-check, install, units, the sandbox, the server and
+#                        socket activation);
 #                        the dictionaries through libFuzzer; the server tests under TSan;
 #                        the OSS-Fuzz build (ci/oss-fuzz/check-build) for libFuzzer and AFL++
 #   make fuzz            every libFuzzer target on its seeds, FUZZ_SECONDS (60) each, in parallel,
@@ -36,11 +41,16 @@ export FUZZ_SECONDS
 SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl soak mutants clean
+PREFIX ?= /usr/local
+
+.PHONY: all install test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl soak mutants clean
 
 all:
 	@ci/deps.sh build
 	@ci/build.sh release
+
+install: all
+	DESTDIR="$(DESTDIR)" cmake --install build --prefix "$(PREFIX)"
 
 test:
 	@ci/deps.sh fuzz
@@ -48,6 +58,8 @@ test:
 	cd build/asan && $(SAN_ENV) ctest --output-on-failure -j2
 	ci/build.sh gcc
 	cd build/gcc && ctest --output-on-failure -j2
+	ci/build.sh release
+	cd build && ctest --output-on-failure -j2 -R '^(hardening_check|install_tree|units|test_sandbox|test_server.*)$$'
 	ci/build.sh fuzz fuzz_empty
 	for d in dict/*.dict; do ci/check-dict.sh build/fuzz/harness/fuzz_empty $$d || exit 1; done
 	ci/build.sh tsan lsecho-server test_server test_server_api test_life

@@ -14,3 +14,10 @@ if(TARGET lsecho_shell)
   target_compile_definitions(lsecho-bench PRIVATE LSE_HAVE_SERVER=1)
 endif()
 set_target_properties(lsecho-bench PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+
+# lsecho-sandbox-cost: the syscall filter's cost per call (docs/results.md).
+if(TARGET lsecho_sandbox)
+  add_executable(lsecho-sandbox-cost ${PROJECT_SOURCE_DIR}/bench/lse_sandbox_cost.c)
+  target_link_libraries(lsecho-sandbox-cost PRIVATE lsecho_sandbox)
+  set_target_properties(lsecho-sandbox-cost PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
+endif()

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Configures and builds one build tree; the single place build flags live.
 # Usage: ci/build.sh VARIANT [TARGET...]
-#   release  build/          clang or cc, -O2, no sanitizers
+#   release  build/          cc (gcc unless CC says otherwise), -O2, hardened (LSE_HARDEN,
+#                            cmake/harden.cmake), no sanitizers
+#   unhardened  build/unhardened  as release without LSE_HARDEN: ci/harden-bench.sh's baseline
+#   release-drop build/drop-NAME  as release without the hardening flags named in
+#                            $LSE_HARDEN_DROP (cmake/harden.cmake): ci/harden-bench.sh
 #   asan     build/asan      clang, ASan+UBSan, standalone fuzz driver (tests, replays)
-#   gcc      build/gcc       gcc -O2, standalone fuzz driver
+#   gcc      build/gcc       gcc -O2, hardened, standalone fuzz driver
 #   fuzz     build/fuzz      clang, libFuzzer + ASan+UBSan
 #   fuzz-mut build/fuzz-mut  as fuzz, with the frame-aware custom mutator
 #   cov      build/cov       clang source-based coverage, standalone fuzz driver
@@ -22,9 +26,11 @@ command -v ninja >/dev/null 2>&1 || gen="Unix Makefiles"
 # Assertions stay on in every test and fuzz build: they are invariants.
 san=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" -DLSE_SANITIZE=address,undefined)
 case $variant in
-release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none) ;;
+release) dir=build; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none -DLSE_HARDEN=ON) ;;
+unhardened) dir=build/unhardened; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none -DLSE_HARDEN=OFF) ;;
+release-drop) drop=${LSE_HARDEN_DROP:?release-drop needs LSE_HARDEN_DROP}; dir=build/drop-${drop// /-}; args=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" -DLSE_FUZZ_ENGINE=none -DLSE_HARDEN=ON "-DLSE_HARDEN_DROP=${drop// /;}") ;;
 asan) dir=build/asan; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=standalone) ;;
-gcc) dir=build/gcc; args=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=standalone) ;;
+gcc) dir=build/gcc; args=(-DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=standalone -DLSE_HARDEN=ON) ;;
 fuzz) dir=build/fuzz; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=OFF) ;;
 afl) dir=build/afl; args=(-DCMAKE_C_COMPILER=afl-clang-fast "${san[@]}" -DLSE_FUZZ_ENGINE=afl) ;;
 afl-plain) dir=build/afl-plain; args=(-DCMAKE_C_COMPILER=afl-clang-fast -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=afl) ;;

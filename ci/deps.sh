@@ -4,6 +4,7 @@
 set -euo pipefail
 verb=${1:-build}
 missing=()
+lean=()   # big packages whose recommendations are not needed
 have() { command -v "$1" >/dev/null 2>&1; }
 
 have gcc || missing+=(gcc)
@@ -14,9 +15,16 @@ have zip || missing+=(zip)
 have unzip || missing+=(unzip)
 python3 -c 'import yaml' 2>/dev/null || missing+=(python3-yaml)
 have ninja || missing+=(ninja-build)
+have pkg-config || missing+=(pkg-config)
+# lsecho-server's syscall allowlist (src/lse_sandbox.c)
+pkg-config --exists libseccomp 2>/dev/null || missing+=(libseccomp-dev)
 if [ "$verb" != build ]; then
 	have clang || missing+=(clang)
 	have llvm-symbolizer || missing+=(llvm)
+	# ctest hardening_check, units, test_server_activation
+	have hardening-check || lean+=(devscripts)
+	have systemd-analyze && have systemd-socket-activate || missing+=(systemd)
+	have man || missing+=(man-db)   # ctest install_tree renders the man page
 fi
 if [ "$verb" = afl ]; then
 	have afl-fuzz && have afl-clang-fast || missing+=(afl++)
@@ -42,18 +50,21 @@ if [ "$verb" != build ] && have clang && ! runtime_ok; then
 	missing+=("libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev")
 fi
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+[ ${#missing[@]} -eq 0 ] && [ ${#lean[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && have apt-get; then
-	echo "lsecho: installing ${missing[*]} (apt-get)"
+	echo "lsecho: installing ${missing[*]} ${lean[*]} (apt-get)"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq >/dev/null
-	apt-get install -y -qq "${missing[@]}" >/dev/null
+	[ ${#missing[@]} -eq 0 ] || apt-get install -y -qq "${missing[@]}" >/dev/null
+	# devscripts (hardening-check) recommends a mail system and more.
+	[ ${#lean[@]} -eq 0 ] || apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
 	if [ "$verb" != build ] && ! runtime_ok; then
 		echo "lsecho: clang still cannot link the sanitizer runtimes" >&2
 		exit 1
 	fi
 	exit 0
 fi
-echo "lsecho: missing ${missing[*]}. Install them with:" >&2
-echo "  sudo apt-get install -y ${missing[*]}" >&2
+echo "lsecho: missing ${missing[*]} ${lean[*]}. Install them with:" >&2
+[ ${#missing[@]} -eq 0 ] || echo "  sudo apt-get install -y ${missing[*]}" >&2
+[ ${#lean[@]} -eq 0 ] || echo "  sudo apt-get install -y --no-install-recommends ${lean[*]}" >&2
 exit 1

@@ -68,6 +68,8 @@ static struct {
 	struct { const char *target, *name; uint64_t hash; } w[SEED_NAMES_MAX];
 } gen;
 
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
 static void die(const char *fmt, ...)
 {
 	va_list ap;

@@ -302,7 +302,7 @@ static void mutate_schedule(rng *r, lse_mut_grammar g, parsed *p)
 			p->ops[below(r, p->nops)] = random_op(r, g);
 			break;
 		}
-		/* fall through */
+		__attribute__((fallthrough));   /* nothing to change: insert one */
 	default:  /* insert an op, with a connection byte for fuzz_multi */
 		if (p->nops + 2 <= MAX_OPS) {
 			uint8_t op = random_op(r, g);

@@ -130,7 +130,7 @@ static int conn_give(lse_conn *c, const uint8_t *p, size_t n)
 	if (got == LSE_E_NOMEM)
 		return LSE_E_NOMEM;
 	if (got >= 0 && (size_t)got < n && lse_sess_reading(c->sess)) {
-		assert(!"lse_conn: the session took fewer bytes than lse_sess_recv_room() promised");
+		assert(0 && "lse_conn: the session took fewer bytes than lse_sess_recv_room() promised");
 		c->fault = "the session refused bytes within its promised room";
 		return LSE_E_INVAL;
 	}

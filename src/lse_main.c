@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
+#include "lse_sandbox.h"
+#include "lse_sd.h"
 #include "lse_server.h"
 
 #define VERSION "0.1.0"
@@ -15,14 +18,29 @@
 
 static const char usage[] =
 	"usage: lsecho-server [--socket PATH] [--raw] [--max-payload BYTES] [--chunk BYTES]\n"
-	"                     [--threads N] [--any-uid] [--help] [--version]\n"
+	"                     [--threads N] [--any-uid] [--no-sandbox] [--help] [--version]\n"
 	"  --socket PATH        a socket path, or @name for the abstract namespace\n"
 	"                       (default $XDG_RUNTIME_DIR/lsecho/lsecho.sock, else /tmp/lsecho-$UID/)\n"
 	"  --raw                raw echo instead of the framed protocol v1\n"
 	"  --max-payload BYTES  framed: the server's payload limit, 1..16777216 (default 65536)\n"
 	"  --chunk BYTES        raw: the echo buffer, 1..16777216 (default 65536)\n"
 	"  --threads N          event-loop threads, 1..1024 (default: the number of cores)\n"
-	"  --any-uid            serve peers of any uid (default: only your own)\n";
+	"  --any-uid            serve peers of any uid (default: only your own)\n"
+	"  --no-sandbox         no syscall filter (default: a seccomp allowlist once set up)\n"
+	"A listening socket passed by systemd (LISTEN_FDS, LISTEN_PID) is served instead\n"
+	"of --socket, and its file left to systemd; with NOTIFY_SOCKET set, the server\n"
+	"sends READY=1 once it serves and STOPPING=1 when it stops.\n";
+
+typedef struct cli {
+	lse_server_opts o;
+	int no_sandbox;
+} cli;
+
+typedef struct stopper_arg {
+	lse_server *srv;
+	sigset_t *set;
+	int notify_fd;
+} stopper_arg;
 
 /* SIGINT and SIGTERM are blocked in every thread and taken here with
  * sigwait(): no handler ever runs, so none can race start-up or touch a
@@ -31,11 +49,12 @@ static const char usage[] =
  * signal of its own. */
 static void *stopper_main(void *arg)
 {
-	void **a = arg;
+	stopper_arg *a = arg;
 	int sig;
 
-	sigwait(a[1], &sig);
-	lse_server_stop(a[0]);
+	sigwait(a->set, &sig);
+	lse_sd_notify(a->notify_fd, "STOPPING=1");
+	lse_server_stop(a->srv);
 	return NULL;
 }
 
@@ -61,8 +80,10 @@ static int parse_num(const char *flag, const char *v, unsigned long lo,
 }
 
 /* Returns 0 to run, 1 to exit 0 (help, version), -1 to exit 2. */
-static int parse_args(int argc, char **argv, lse_server_opts *o)
+static int parse_args(int argc, char **argv, cli *c)
 {
+	lse_server_opts *o = &c->o;
+
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *eq = strchr(a, '=');
 		char flag[32];
@@ -84,15 +105,18 @@ static int parse_args(int argc, char **argv, lse_server_opts *o)
 			puts("lsecho-server " VERSION);
 			return 1;
 		}
-		if (!strcmp(flag, "--raw") || !strcmp(flag, "--any-uid")) {
+		if (!strcmp(flag, "--raw") || !strcmp(flag, "--any-uid") ||
+		    !strcmp(flag, "--no-sandbox")) {
 			if (eq) {
 				fprintf(stderr, "lsecho-server: %s takes no value\n", flag);
 				return -1;
 			}
 			if (flag[2] == 'r')
 				o->mode = LSE_MODE_RAW;
-			else
+			else if (flag[2] == 'a')
 				o->any_uid = 1;
+			else
+				c->no_sandbox = 1;
 			continue;
 		}
 		if (strcmp(flag, "--socket") && strcmp(flag, "--max-payload") &&
@@ -137,18 +161,36 @@ static void raise_nofile(void)
 	}
 }
 
+/* Socket activation and the notify socket, from the environment. */
+static int from_systemd(lse_server_opts *o, int *notify_fd, char *err, size_t errlen)
+{
+	const char *name;
+	int rc = lse_sd_listen(&name, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	if (rc > 0)
+		o->listen_fd = LSE_SD_LISTEN_FD;
+	return lse_sd_notify_open(notify_fd, err, errlen);
+}
+
 int main(int argc, char **argv)
 {
-	lse_server_opts o = { 0 };
+	cli c = { { 0 }, 0 };
 	lse_server *srv;
 	sigset_t set;
 	pthread_t stopper;
-	void *args[2];
+	stopper_arg sa;
 	char err[256] = "";
-	int rc = parse_args(argc, argv, &o);
+	int notify_fd = -1;
+	int rc = parse_args(argc, argv, &c);
 
 	if (rc != 0)
 		return rc > 0 ? 0 : 2;
+	if (from_systemd(&c.o, &notify_fd, err, sizeof err) != 0) {
+		fprintf(stderr, "lsecho-server: %s\n", err);
+		return 2;
+	}
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -158,20 +200,34 @@ int main(int argc, char **argv)
 	 * manager or shell that blocked others must not have them stay
 	 * blocked in every thread. */
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
-	if (lse_server_open(&srv, &o, err, sizeof err) != 0) {
+	if (lse_server_open(&srv, &c.o, err, sizeof err) != 0) {
 		fprintf(stderr, "lsecho-server: %s\n", err);
 		return 1;
 	}
-	args[0] = srv;
-	args[1] = &set;
-	if (pthread_create(&stopper, NULL, stopper_main, args) != 0) {
+	sa.srv = srv;
+	sa.set = &set;
+	sa.notify_fd = notify_fd;
+	/* The first thread is started before the filter: glibc installs a
+	 * signal handler of its own then, which the filter would refuse. */
+	if (pthread_create(&stopper, NULL, stopper_main, &sa) != 0) {
 		fprintf(stderr, "lsecho-server: cannot start the signal thread\n");
 		lse_server_close(srv);
 		return 1;
 	}
+	/* Set up: from here on, serve and nothing else. */
+	if (!c.no_sandbox && lse_sandbox_apply(lse_server_sock_dirfd(srv), err, sizeof err) != 0) {
+		fprintf(stderr, "lsecho-server: %s\n", err);
+		pthread_kill(stopper, SIGTERM);
+		pthread_join(stopper, NULL);
+		lse_server_close(srv);
+		return 1;
+	}
+	lse_sd_notify(notify_fd, "READY=1");
 	rc = lse_server_run(srv);
 	pthread_kill(stopper, SIGTERM);   /* blocked, so sigwait takes it */
 	pthread_join(stopper, NULL);
 	lse_server_close(srv);
+	if (notify_fd >= 0)
+		close(notify_fd);
 	return rc == 0 ? 0 : 1;
 }

@@ -67,7 +67,7 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 	if (s == NULL)
 		return lse_errf(err, errlen, "out of memory");
 	s->o = *opts;
-	s->sock.fd = s->stop_fd = -1;
+	s->sock.fd = s->sock.dirfd = s->stop_fd = -1;
 	s->cfg.mode = opts->mode;
 	s->cfg.max_payload = opts->max_payload;
 	s->cfg.chunk = opts->chunk;
@@ -77,7 +77,14 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 			    LSE_LIMIT_MAX);
 	}
 	s->nworkers = opts->threads ? opts->threads : (cores > 0 ? (int)cores : 1);
-	if (opts->socket_path == NULL) {
+	if (opts->listen_fd > 0 && opts->socket_path != NULL) {
+		free(s);
+		return lse_errf(err, errlen, "--socket %s and a socket passed by systemd: "
+				"serve one or the other", opts->socket_path);
+	}
+	if (opts->listen_fd > 0) {
+		path[0] = '\0';
+	} else if (opts->socket_path == NULL) {
 		if (lse_sock_default_path(path, sizeof path, err, errlen) != 0) {
 			free(s);
 			return -1;
@@ -96,7 +103,8 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 		lse_errf(err, errlen, "cannot set up: %s", strerror(errno));
 		goto out;
 	}
-	if (lse_sock_listen(&s->sock, path, err, errlen) != 0)
+	if (opts->listen_fd > 0 ? lse_sock_adopt(&s->sock, opts->listen_fd, err, errlen)
+				: lse_sock_listen(&s->sock, path, err, errlen))
 		goto out;
 	for (int i = 0; i < s->nworkers; i++) {
 		if (worker_init(&s->w[i], s) != 0) {
@@ -105,8 +113,9 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 		}
 	}
 	if (!opts->quiet)
-		lse_log("listening on %s (%s, mode 0600, %s %u, %d threads)", s->sock.path,
-		      s->sock.abstract ? "abstract" : "file",
+		lse_log("listening on %s (%s, %s %u, %d threads)", s->sock.path,
+		      s->sock.passed ? "passed by systemd"
+				     : s->sock.abstract ? "abstract" : "file, mode 0600",
 		      opts->mode == LSE_MODE_RAW ? "raw, chunk" : "framed, limit",
 		      opts->mode == LSE_MODE_RAW ? (opts->chunk ? opts->chunk : LSE_CHUNK_DEFAULT)
 						 : (opts->max_payload ? opts->max_payload : LSE_LIMIT_DEFAULT),
@@ -121,6 +130,11 @@ out:
 const char *lse_server_path(const lse_server *s)
 {
 	return s->sock.path;
+}
+
+int lse_server_sock_dirfd(const lse_server *s)
+{
+	return s->sock.dirfd;
 }
 
 int lse_server_run(lse_server *s)
@@ -163,7 +177,7 @@ void lse_server_close(lse_server *s)
 		if (s->w[i].ready)
 			lse_loop_fini(&s->w[i].loop);
 	free(s->w);
-	if (s->sock.fd >= 0 || s->sock.ino)
+	if (s->sock.fd >= 0 || s->sock.dirfd >= 0)
 		lse_sock_close(&s->sock);
 	if (s->stop_fd >= 0)
 		close(s->stop_fd);

@@ -15,6 +15,9 @@
 
 typedef struct lse_server_opts {
 	const char *socket_path;  /* a path, or "@name" (abstract); NULL: the default */
+	int listen_fd;            /* > 0: a listening socket passed in (socket
+				   * activation), served instead of binding one;
+				   * then socket_path must be NULL. 0: none */
 	lse_mode mode;            /* LSE_MODE_FRAMED or LSE_MODE_RAW */
 	uint32_t max_payload;     /* framed server limit, 1..LSE_LIMIT_MAX; 0 = default */
 	uint32_t chunk;           /* raw buffer, 1..LSE_CHUNK_MAX; 0 = default */
@@ -32,6 +35,10 @@ int lse_server_open(lse_server **out, const lse_server_opts *opts,
 
 /* The socket's path as bound ("@name" for abstract sockets). */
 const char *lse_server_path(const lse_server *s);
+
+/* The socket file's directory (O_PATH descriptor), through which the file
+ * is unlinked at close; -1 for an abstract or a passed socket. */
+int lse_server_sock_dirfd(const lse_server *s);
 
 /* Runs the event-loop threads until lse_server_stop(); then stops accepting,
  * flushes pending output within a short deadline, closes every connection.

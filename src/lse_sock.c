@@ -153,16 +153,22 @@ int lse_sock_listen(lse_sock *s, const char *path, char *err, size_t errlen)
 	int rc;
 
 	memset(s, 0, sizeof *s);
-	s->fd = -1;
+	s->fd = s->dirfd = -1;
 	if (make_addr(&a, &alen, path, err, errlen) != 0)
 		return -1;
 	snprintf(s->path, sizeof s->path, "%s", path);
 	s->abstract = path[0] == '@';
 	if (!s->abstract) {
 		char dir[sizeof s->path];
+		const char *slash = strrchr(s->path, '/');
+
 		snprintf(dir, sizeof dir, "%s", path);
 		if (dir_safe(dirname(dir), err, errlen) != 0)
 			return -1;
+		s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (s->dirfd < 0)
+			return lse_errf(err, errlen, "directory %s: %s", dir, strerror(errno));
+		s->base = slash ? slash + 1 : s->path;
 	}
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
@@ -196,6 +202,57 @@ out:
 	return -1;
 }
 
+int lse_sock_adopt(lse_sock *s, int fd, char *err, size_t errlen)
+{
+	struct sockaddr_un a;
+	socklen_t alen = sizeof a, len;
+	int domain = 0, type = 0, listening = 0, fl;
+
+	memset(s, 0, sizeof *s);
+	s->fd = s->dirfd = -1;
+	if (fcntl(fd, F_GETFD) < 0)
+		return lse_errf(err, errlen, "passed descriptor %d: %s", fd, strerror(errno));
+	len = sizeof domain;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0)
+		return lse_errf(err, errlen, "passed descriptor %d is not a socket: %s", fd,
+				strerror(errno));
+	len = sizeof type;
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	len = sizeof listening;
+	getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+	if (domain != AF_UNIX)
+		return lse_errf(err, errlen, "passed descriptor %d is not an AF_UNIX socket "
+				"(want ListenStream= a path or @name)", fd);
+	if (type != SOCK_STREAM)
+		return lse_errf(err, errlen, "passed descriptor %d is not a stream socket "
+				"(want ListenStream=)", fd);
+	if (!listening)
+		return lse_errf(err, errlen, "passed descriptor %d is not listening "
+				"(want Accept=no)", fd);
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+		return lse_errf(err, errlen, "passed descriptor %d: fcntl: %s", fd, strerror(errno));
+	memset(&a, 0, sizeof a);
+	if (getsockname(fd, (struct sockaddr *)&a, &alen) == 0 &&
+	    alen > offsetof(struct sockaddr_un, sun_path) + 1) {
+		size_t n = alen - offsetof(struct sockaddr_un, sun_path);
+
+		s->abstract = a.sun_path[0] == '\0';
+		if (s->abstract)
+			a.sun_path[0] = '@';
+		if (n >= sizeof a.sun_path)
+			n = sizeof a.sun_path - 1;
+		a.sun_path[n] = '\0';
+		snprintf(s->path, sizeof s->path, "%s", a.sun_path);
+	} else {
+		snprintf(s->path, sizeof s->path, "(unnamed)");
+	}
+	s->fd = fd;
+	s->passed = 1;
+	return 0;
+}
+
 void lse_sock_close(lse_sock *s)
 {
 	struct stat st;
@@ -203,8 +260,12 @@ void lse_sock_close(lse_sock *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
-	if (!s->abstract && s->ino != 0 && lstat(s->path, &st) == 0 &&
+	if (s->ino != 0 && s->dirfd >= 0 &&
+	    fstatat(s->dirfd, s->base, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    st.st_dev == s->dev && st.st_ino == s->ino)
-		unlink(s->path);
+		unlinkat(s->dirfd, s->base, 0);
 	s->ino = 0;
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	s->dirfd = -1;
 }

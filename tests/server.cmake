@@ -35,6 +35,11 @@ set_tests_properties(test_server_life PROPERTIES TIMEOUT 60)
 # SIGTERM repeated during shutdown), apart so that a failure names itself.
 add_test(NAME test_server_signals COMMAND test_server $<TARGET_FILE:lsecho-server> signals)
 set_tests_properties(test_server_signals PROPERTIES TIMEOUT 20)
+# Socket activation: the same echo checks through a socket that
+# systemd-socket-activate made and passed (skipped, exit 77, only when the
+# tool is missing: ci/deps.sh installs it), sd_notify, bad LISTEN_* setups.
+add_test(NAME test_server_activation COMMAND test_server $<TARGET_FILE:lsecho-server> activation)
+set_tests_properties(test_server_activation PROPERTIES TIMEOUT 60 SKIP_RETURN_CODE 77)
 
 # lsecho-soak (tests/soak.c, `make soak`): the server as a process under many
 # concurrent random clients, every reply checked against the model. The
@@ -55,4 +60,12 @@ if(LSE_SANITIZE MATCHES "address" AND LSE_FUZZ_ENGINE STREQUAL "standalone")
   add_test(NAME soak_short_raw
            COMMAND lsecho-soak --server $<TARGET_FILE:lsecho-server> --raw --seconds 2)
   set_tests_properties(soak_short soak_short_raw PROPERTIES TIMEOUT 30)
+endif()
+
+# The hardened build, as shipped: hardening-check (Debian's devscripts) on
+# the program.
+if(LSE_HARDEN)
+  add_test(NAME hardening_check
+           COMMAND ${PROJECT_SOURCE_DIR}/ci/check-hardening.sh $<TARGET_FILE:lsecho-server> ${CMAKE_BINARY_DIR})
+  set_tests_properties(hardening_check PROPERTIES TIMEOUT 30 SKIP_RETURN_CODE 77)
 endif()

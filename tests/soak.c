@@ -318,7 +318,7 @@ static int check_opts(soak_opts *o)
 	if (o->seconds == 0 && o->cases == 0)
 		o->seconds = SECONDS_DEFAULT;
 	if (!o->seed_set && getrandom(&o->seed, sizeof o->seed, 0) != (ssize_t)sizeof o->seed)
-		o->seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
+		o->seed = (uint64_t)time(NULL) * UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)getpid();
 	return o->replay ? 0 : check_save_dir(o);
 }
 
@@ -403,6 +403,7 @@ static int server_start(soak_server *s, const char *bin, int raw)
 	const char *base = getenv("TMPDIR");
 	const char *args[4] = { "--socket", s->path, raw ? "--raw" : NULL, NULL };
 	char *log;
+	long mode;
 
 	memset(s, 0, sizeof *s);
 	if (base == NULL || base[0] != '/' || strlen(base) > 60)
@@ -428,6 +429,15 @@ static int server_start(soak_server *s, const char *bin, int raw)
 		return -1;
 	}
 	s->threads = server_threads(&s->proc);
+	/* The server runs as shipped: its syscall filter installed. */
+	if ((mode = srvt_wait_seccomp(s->proc.pid, 2, READY_MS)) != 2) {
+		fprintf(stderr, "lsecho-soak: %s runs without its seccomp filter (Seccomp: %ld in "
+			"/proc/%d/status, want 2)\n", bin, mode, (int)s->proc.pid);
+		srvt_kill(&s->proc);
+		unlink(s->path);
+		server_rmdir(s);
+		return -1;
+	}
 	return 0;
 }
 
@@ -1202,7 +1212,7 @@ static int soak_phase(const soak_opts *o, int raw)
 		server_finish(&s, verdict, sizeof verdict);
 		return 1;
 	}
-	printf("lsecho-soak %s: %s pid %d (%d threads) on %s; %u connections at once, ", r.label,
+	printf("lsecho-soak %s: %s pid %d (%d threads, seccomp filter on) on %s; %u connections at once, ", r.label,
 	       o->server, (int)s.proc.pid, s.threads, s.path, (unsigned)r.nc);
 	if (o->seconds > 0)
 		printf("%.1f s%s", o->seconds, o->cases ? " or " : "");

@@ -235,10 +235,12 @@ char *srvt_stderr(const srvt_proc *p)
 	return slurp(p->err);
 }
 
-long srvt_rss_kib(pid_t pid)
+/* A number from a "Name: value" line of /proc/<pid>/status, or -1. */
+static long status_field(pid_t pid, const char *name)
 {
 	char file[64], line[256];
-	long kib = -1;
+	size_t n = strlen(name);
+	long v = -1;
 	FILE *f;
 
 	snprintf(file, sizeof file, "/proc/%d/status", (int)pid);
@@ -246,10 +248,32 @@ long srvt_rss_kib(pid_t pid)
 	if (f == NULL)
 		return -1;
 	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+		if (strncmp(line, name, n) == 0 && line[n] == ':' &&
+		    sscanf(line + n + 1, "%ld", &v) == 1)
 			break;
 	fclose(f);
-	return kib;
+	return v;
+}
+
+long srvt_rss_kib(pid_t pid)
+{
+	return status_field(pid, "VmRSS");
+}
+
+long srvt_seccomp(pid_t pid)
+{
+	return status_field(pid, "Seccomp");
+}
+
+long srvt_wait_seccomp(pid_t pid, long want, int ms)
+{
+	long mode;
+
+	for (long end = srvt_now_ms() + ms;; srvt_sleep_ms(1)) {
+		mode = srvt_seccomp(pid);
+		if (mode == want || srvt_now_ms() >= end)
+			return mode;
+	}
 }
 
 static socklen_t make_addr(struct sockaddr_un *a, const char *path)

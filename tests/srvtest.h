@@ -62,6 +62,14 @@ char *srvt_stderr(const srvt_proc *p);
 /* VmRSS of a process in KiB, from /proc/<pid>/status; -1 if unreadable. */
 long srvt_rss_kib(pid_t pid);
 
+/* The process's seccomp mode, from /proc/<pid>/status ("Seccomp:"): 0 none,
+ * 1 strict, 2 a filter; -1 if unreadable. */
+long srvt_seccomp(pid_t pid);
+
+/* The seccomp mode once it is `want`, or as it is after ms: a server
+ * accepts from listen() on and installs its filter a moment later. */
+long srvt_wait_seccomp(pid_t pid, long want, int ms);
+
 /* A client connected to `path` ("@name": abstract), non-blocking, or -1
  * with errno set. The connect itself blocks at most 5 s (a full backlog). */
 int srvt_connect(const char *path);

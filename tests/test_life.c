@@ -1172,8 +1172,8 @@ static void exit_check(trial *t, const snap *at_stop)
 	struct stat st;
 	snap after;
 
-	snprintf(start, sizeof start, "lsecho-server: listening on %s (%s, mode 0600, ", t->path,
-		 is_abstract(t) ? "abstract" : "file");
+	snprintf(start, sizeof start, "lsecho-server: listening on %s (%s, ", t->path,
+		 is_abstract(t) ? "abstract" : "file, mode 0600");
 	expect(t, srvt_exit_code(&t->srv) == 0, "the server's exit status is %#x, not 0; log:\n%s",
 	       t->srv.status, log);
 	expect(t, srvt_log_clean(log), "sanitizer report:\n%s", log);

@@ -53,7 +53,7 @@ static int settle(lse_loop *l)
 	while (lse_loop_run_once(l, 0) > 0 && steps < 100000)
 		steps++;
 	if (steps == 100000)
-		CHECK(!"the loop does not settle");
+		CHECK(0 && "the loop does not settle");
 	return steps;
 }
 

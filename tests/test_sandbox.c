@@ -1,0 +1,289 @@
+/* The syscall allowlist (src/lse_sandbox.c) as a unit: each probe runs in a
+ * forked child that installs the very policy lsecho-server installs, then
+ * makes one call. A refused call must kill the child with SIGSYS (open and
+ * openat: fail with EACCES, creating nothing); an allowed one must work and
+ * the child exit 0. The server itself has no switch that would show this:
+ * the test loads the policy here instead. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "feed.h"
+#include "lse_sandbox.h"
+
+static char dir[64];     /* a private directory: the "socket directory" */
+static int dirfd = -1;   /* O_PATH, as lse_sock keeps it */
+
+/* ---- probes: each returns its child's exit code if the call came back ---- */
+
+static int p_socket(void)
+{
+	return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 1;
+}
+
+static int p_connect(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	snprintf(a.sun_path, sizeof a.sun_path, "%s/nobody.sock", dir);
+	/* fd 0 stands in for a socket made before the filter: the call is
+	 * refused by number, before the kernel looks at the descriptor. */
+	connect(0, (struct sockaddr *)&a, sizeof a);
+	return 1;
+}
+
+static int p_bind(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	bind(0, (struct sockaddr *)&a, sizeof a);
+	return 1;
+}
+
+static int p_execve(void)
+{
+	char *argv[] = { "true", NULL }, *envp[] = { NULL };
+
+	execve("/bin/true", argv, envp);
+	return 1;
+}
+
+/* fork() is clone() without CLONE_THREAD. */
+static int p_fork(void)
+{
+	long pid = syscall(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+
+	if (pid == 0)
+		_exit(0);
+	return 1;
+}
+
+static int p_mmap_exec(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? 2 : 1;
+}
+
+static int p_mprotect_exec(void)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 2;
+	mprotect(p, 4096, PROT_READ | PROT_EXEC);
+	return 1;
+}
+
+/* Unlinking anywhere but in the socket directory. */
+static int p_unlink_elsewhere(void)
+{
+	unlinkat(AT_FDCWD, "/nonexistent/lsecho-test", 0);
+	return 1;
+}
+
+static int p_ptrace(void)
+{
+	syscall(SYS_ptrace, 0L, 0L, 0L, 0L);   /* PTRACE_TRACEME */
+	return 1;
+}
+
+/* open and openat fail with EACCES, and create nothing. */
+static int p_open(void)
+{
+	char f[128];
+	int fd;
+
+	snprintf(f, sizeof f, "%s/opened", dir);
+	fd = open(f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return 1;
+	return errno == EACCES ? 0 : 3;
+}
+
+static int p_open_proc(void)
+{
+	int fd = openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 && errno == EACCES ? 0 : 1;
+}
+
+static void *thread_main(void *arg)
+{
+	return arg;
+}
+
+/* Everything serving needs, in one child. */
+static int p_serving(void)
+{
+	int pfd[2], ep, ev;
+	struct epoll_event e = { .events = EPOLLIN }, got;
+	struct timespec ts;
+	pthread_t t;
+	void *ret = NULL;
+	char b = 'x', f[128];
+	uint64_t one = 1;
+	struct stat st;
+	size_t big = 8u << 20;
+	char *m;
+
+	/* Made before the filter in the server too; here they are made in
+	 * the parent's image before lse_sandbox_apply in run(). */
+	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) != 0 || (ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (ev = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+		return 10;
+	snprintf(f, sizeof f, "%s/lsecho.sock", dir);
+	if (mknod(f, S_IFREG | 0600, 0) != 0 && errno != EEXIST)
+		return 11;
+	/* As in lsecho-server, a thread runs before the filter: glibc's first
+	 * pthread_create() installs a signal handler (rt_sigaction), which
+	 * the filter refuses. */
+	if (pthread_create(&t, NULL, thread_main, &b) != 0 || pthread_join(t, &ret) != 0)
+		return 20;
+	{
+		char err[256];
+
+		if (lse_sandbox_apply(dirfd, err, sizeof err) != 0) {
+			fprintf(stderr, "test_sandbox: %s\n", err);
+			return 12;
+		}
+	}
+	e.data.fd = pfd[0];
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, pfd[0], &e) != 0)
+		return 13;
+	if (write(pfd[1], &b, 1) != 1 || epoll_wait(ep, &got, 1, 1000) != 1 ||
+	    read(pfd[0], &b, 1) != 1 || b != 'x')
+		return 14;
+	if (write(ev, &one, sizeof one) != sizeof one)
+		return 15;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 16;
+	if (pthread_create(&t, NULL, thread_main, &b) != 0 || pthread_join(t, &ret) != 0 ||
+	    ret != &b)
+		return 17;
+	m = malloc(big);   /* mmap, then munmap on free */
+	if (m == NULL)
+		return 18;
+	memset(m, 1, big);
+	free(m);
+	if (fstatat(dirfd, "lsecho.sock", &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    unlinkat(dirfd, "lsecho.sock", 0) != 0)
+		return 19;
+	(void)getuid();
+	return 0;
+}
+
+/* ---- the harness ---- */
+
+typedef struct probe {
+	const char *name;
+	int (*fn)(void);
+	int killed;        /* 1: SIGSYS expected; 0: exit 0 expected */
+	int sanitized_ok;  /* a sanitizer build allows it (its runtime needs it) */
+} probe;
+
+static const probe probes[] = {
+	{ "socket", p_socket, 1, 0 },
+	{ "connect", p_connect, 1, 0 },
+	{ "bind", p_bind, 1, 0 },
+	{ "execve", p_execve, 1, 1 },
+	{ "fork (clone without CLONE_THREAD)", p_fork, 1, 1 },
+	{ "mmap PROT_EXEC", p_mmap_exec, 1, 0 },
+	{ "mprotect PROT_EXEC", p_mprotect_exec, 1, 0 },
+	{ "unlinkat outside the socket directory", p_unlink_elsewhere, 1, 0 },
+	{ "ptrace", p_ptrace, 1, 1 },
+	{ "open (EACCES)", p_open, 0, 1 },
+	{ "openat /proc/self/maps (EACCES)", p_open_proc, 0, 1 },
+};
+
+/* Runs fn in a child under the filter (p_serving installs it itself). */
+static int run(int (*fn)(void), int apply, int *status)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		char err[256];
+
+		if (apply && lse_sandbox_apply(dirfd, err, sizeof err) != 0) {
+			fprintf(stderr, "test_sandbox: %s\n", err);
+			_exit(12);
+		}
+		_exit(fn());
+	}
+	while (waitpid(pid, status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int main(void)
+{
+	int status;
+	struct stat st;
+	char f[128];
+
+	snprintf(dir, sizeof dir, "/tmp/lsecho-sandbox-XXXXXX");
+	if (mkdtemp(dir) == NULL || (dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		perror("test_sandbox: setup");
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
+		const probe *p = &probes[i];
+
+		if (LSE_SANDBOX_SANITIZED && p->sanitized_ok) {
+			printf("   %s: allowed in sanitizer builds (their runtime needs it); "
+			       "the gcc build's test_sandbox checks it\n", p->name);
+			continue;
+		}
+		if (!CHECK_EQ(run(p->fn, 1, &status), 0))
+			continue;
+		if (p->killed) {
+			if (!CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS))
+				fprintf(stderr, "  %s: status %#x, want killed by SIGSYS\n", p->name, status);
+			else
+				printf("   %s: killed by SIGSYS\n", p->name);
+		} else if (!CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+			fprintf(stderr, "  %s: status %#x, want exit 0\n", p->name, status);
+		} else {
+			printf("   %s: refused\n", p->name);
+		}
+	}
+	snprintf(f, sizeof f, "%s/opened", dir);
+	CHECK(lstat(f, &st) != 0 && errno == ENOENT);   /* the refused open made nothing */
+	/* The probes' calls work without the filter: what stopped them was it. */
+	CHECK_EQ(run(p_open_proc, 0, &status), 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	CHECK_EQ(run(p_socket, 0, &status), 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Serving works under it, and the socket file can be removed. */
+	if (CHECK_EQ(run(p_serving, 0, &status), 0) &&
+	    !CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		fprintf(stderr, "  serving under the filter: status %#x, want exit 0\n", status);
+	else
+		printf("   read, write, epoll, eventfd, clock, threads, malloc/free, "
+		       "unlinkat in the socket directory: allowed\n");
+	snprintf(f, sizeof f, "%s/lsecho.sock", dir);
+	CHECK(lstat(f, &st) != 0 && errno == ENOENT);
+	rmdir(dir);
+	return lse_t_report();
+}
