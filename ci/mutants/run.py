@@ -285,7 +285,7 @@ def run_test(t, mutant, timeout, logf=None):
 # ---- reach: llvm-cov of every test and seed replay ----
 
 def tree_key():
-    h = hashlib.sha1()
+    h = hashlib.sha1(b"reach 2")   # bumped when what reach records changes
     for f in sorted(sh(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT).split("\n")):
         p = os.path.join(ROOT, f)
         if f and os.path.isfile(p) and not f.startswith(("docs/", "ci/mutants/")):
@@ -327,18 +327,18 @@ def reach(out, jobs):
         prof = os.path.join(d, "merged.profdata")
         files = [os.path.join(d, f) for f in os.listdir(d) if f.endswith(".profraw")]
         sh(["llvm-profdata", "merge", "-sparse", "-o", prof, *files])
-        args = ["llvm-cov", "export", "-format=lcov", "-instr-profile=" + prof, objects[0]]
+        args = ["llvm-cov", "export", "-format=text", "-skip-expansions", "-skip-functions",
+                "-instr-profile=" + prof, objects[0]]
         for o in objects[1:]:
             args += ["-object", o]
-        lcov = sh(args + [os.path.join(ROOT, "src")], cwd=ROOT)
-        lines, cur = {}, None
-        for ln in lcov.splitlines():
-            if ln.startswith("SF:"):
-                cur = os.path.relpath(ln[3:], ROOT)
-            elif ln.startswith("DA:") and cur:
-                n, c = ln[3:].split(",")[:2]
-                if int(c) > 0:
-                    lines.setdefault(cur, []).append(int(n))
+        export = json.loads(sh(args + [os.path.join(ROOT, "src")], cwd=ROOT))
+        lines = {}
+        for data in export["data"]:
+            for f in data["files"]:
+                hit = executed_lines(f["segments"])
+                if hit:
+                    name = os.path.relpath(f["filename"], ROOT)
+                    lines[name] = sorted(set(lines.get(name, [])) | hit)
         return t["name"], lines, dt
 
     with cf.ThreadPoolExecutor(jobs) as ex:
@@ -347,6 +347,41 @@ def reach(out, jobs):
     with open(cache, "w") as fh:
         json.dump(data, fh)
     return data["tests"], data["seconds"]
+
+
+def executed_lines(segments):
+    """The lines with code that ran, from llvm-cov's segments ([line, col,
+    count, has_count, region_entry, gap]). llvm-cov's own line counts (as
+    in lcov's DA:) follow LineCoverageStats, which counts a line from the
+    segment wrapping into it and the regions starting on it. After an
+    assert() the wrapping segment is a gap region of count 0 and the
+    statement's code continues in a segment that starts no region, so the
+    line after every assert reads as never run. Here that case counts: a
+    line wrapped by a gap also takes the counts of the plain segments on it
+    before its first region entry."""
+    hit, wrapped, i = set(), None, 0
+    last = segments[-1][0] if segments else 0
+    for line in range(1, last + 1):
+        on = []
+        while i < len(segments) and segments[i][0] == line:
+            on.append(segments[i])
+            i += 1
+        entries = [s for s in on if s[3] and s[4] and not s[5]]
+        skipped = on and not on[0][3] and on[0][4]
+        if not skipped and ((wrapped and wrapped[3]) or entries):
+            count = wrapped[2] if wrapped else 0
+            count = max([count] + [s[2] for s in entries])
+            if wrapped and wrapped[5]:
+                for s in on:
+                    if s[4]:
+                        break
+                    if s[3] and not s[5]:
+                        count = max(count, s[2])
+            if count > 0:
+                hit.add(line)
+        if on:
+            wrapped = on[-1]
+    return hit
 
 
 def is_elf(p):
