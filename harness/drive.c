@@ -199,6 +199,7 @@ static int offer(run *r)
 			   "recv failed with an unexpected error");
 		return 0;
 	}
+	LSE_ORACLE(lse_sess_error(r->s) == LSE_OK, "recv returned a count with an error pending");
 	LSE_ORACLE((size_t)got <= n, "recv consumed more than it was given");
 	LSE_ORACLE(at + (size_t)got == lse_sess_consumed(r->s), "recv count disagrees with consumed");
 	/* The room is exact: all of it is taken while the session reads, and

@@ -174,7 +174,7 @@ unsigned lse_conn_run(lse_conn *c, const lse_io *io, unsigned ready,
 	unsigned want = lse_sess_want(c->sess);
 
 	for (int budget = LSE_CONN_BUDGET; budget > 0 && want != LSE_CLOSED; budget--) {
-		int r = 0;
+		int r;
 
 		/* Flush before reading more: a slow reader stalls only itself.
 		 * A short count means the socket is full (drained): trying
@@ -186,11 +186,11 @@ unsigned lse_conn_run(lse_conn *c, const lse_io *io, unsigned ready,
 		} else if ((want & LSE_WANT_READ) && readable) {
 			r = conn_fill(c, io, scratch, scratch_len);
 			readable = r == 1;
+		} else {
+			break;   /* nothing it wants can be done now */
 		}
 		if (r < 0)
 			return LSE_CLOSED;
-		if (r == 0 && !((want & LSE_WANT_READ) && readable))
-			break;
 		want = lse_sess_want(c->sess);
 	}
 	/* Output left over means a write blocked or the budget ran out:

@@ -23,7 +23,6 @@ enum sess_state {      /* the reading states come first: see is_reading() */
 
 struct lse_sess {
 	lse_mem mem;           /* mem.alloc == NULL: caller storage, never allocate */
-	lse_mode mode;
 	enum sess_state st;
 	int err;               /* sticky: LSE_OK, a protocol error or LSE_E_NOMEM */
 	uint32_t limit;        /* server limit (framed) */
@@ -160,7 +159,6 @@ static int out_reserve(lse_sess *s, size_t need)
 
 static void sess_setup(lse_sess *s, const lse_sess_config *r)
 {
-	s->mode = r->mode;
 	s->limit = r->max_payload;
 	s->st = r->mode == LSE_MODE_RAW ? READ_RAW : READ_HEADER;
 	s->bound = r->mode == LSE_MODE_RAW ? r->chunk : LSE_SESS_FRAMED_BOUND(0);
@@ -448,8 +446,10 @@ uint8_t *lse_sess_recv_buf(lse_sess *s, size_t *len)
 	if (s == NULL || len == NULL || s->st != READ_RAW)
 		return NULL;
 	/* A read that filled all the space offered had more behind it: offer
-	 * twice as much (up to the bound) next time. */
-	if (s->filled && out_reserve(s, out_free(s) + 1) != LSE_OK)
+	 * twice as much (up to the bound) next time. A ring that copying
+	 * input filled grows the same way, so room is offered while the
+	 * session wants to read. */
+	if ((s->filled || out_free(s) == 0) && out_reserve(s, out_free(s) + 1) != LSE_OK)
 		return NULL;
 	s->filled = 0;
 	at = ring_at(s, s->wr);
@@ -493,8 +493,7 @@ void lse_sess_eof(lse_sess *s)
 {
 	if (s == NULL || !is_reading(s))
 		return;
-	s->wr = s->done;
-	s->got = 0;
+	s->wr = s->done;   /* held header bytes (got) count only while reading */
 	s->st = FLUSHING;
 }
 

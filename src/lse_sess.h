@@ -132,7 +132,9 @@ void lse_sess_eof(lse_sess *s);
 
 /* Points at the next bytes to send and sets *len (0 and a non-NULL pointer
  * when nothing is ready). The bytes stay valid until the next call on this
- * session other than lse_sess_want() and the other const queries. */
+ * session other than lse_sess_want() and the other const queries. Output
+ * that follows an emptied buffer starts at its front, so up to the
+ * buffer's capacity it comes in one piece: one write, not two. */
 const uint8_t *lse_sess_send_buf(lse_sess *s, size_t *len);
 
 /* Acknowledges that the socket took n bytes of lse_sess_send_buf().

@@ -411,6 +411,7 @@ static void test_api_misuse(void)
 	lse_sess_config bad_chunk = { LSE_MODE_RAW, 0, LSE_CHUNK_MAX + 1 };
 	lse_sess_config ok = { LSE_MODE_FRAMED, LSE_LIMIT_MAX, 0 };
 	lse_mem half = { NULL, NULL, NULL };
+	lse_mem no_free = { lse_mem_default()->alloc, NULL, NULL };
 	lse_sess *s = (lse_sess *)&ok;
 	size_t n = 99;
 
@@ -421,6 +422,8 @@ static void test_api_misuse(void)
 	CHECK_EQ(lse_sess_new(&s, &bad_limit, NULL), LSE_E_INVAL);
 	CHECK_EQ(lse_sess_new(&s, &bad_chunk, NULL), LSE_E_INVAL);
 	CHECK_EQ(lse_sess_new(&s, &ok, &half), LSE_E_INVAL);
+	CHECK_EQ(lse_sess_new(&s, &ok, &no_free), LSE_E_INVAL);
+	CHECK(s == NULL);
 	CHECK_EQ(lse_sess_footprint(&bad_limit), 0);
 	CHECK_EQ(lse_sess_new(&s, &ok, NULL), LSE_OK);
 	CHECK_EQ(lse_sess_recv(s, NULL, 1), LSE_E_INVAL);
@@ -437,6 +440,192 @@ static void test_api_misuse(void)
 	lse_sess_free(NULL);
 }
 
+/* ---- the output ring: how it grows, what it offers ---- */
+
+#define SMALL 276   /* LSE_SESS_FRAMED_BOUND(0): the buffer inside a session */
+
+/* An allocator that records what it was asked for. */
+struct tally {
+	size_t calls, last;
+};
+
+static void *tally_alloc(void *ud, size_t size)
+{
+	struct tally *t = ud;
+
+	t->calls++;
+	t->last = size;
+	return malloc(size);
+}
+
+static void tally_free(void *ud, void *ptr, size_t size)
+{
+	(void)ud;
+	(void)size;
+	free(ptr);
+}
+
+/* Sends everything the session holds into out (at most cap bytes), one
+ * send_buf/send_ack pair at a time; returns the bytes taken. */
+static size_t drain(lse_sess *s, uint8_t *out, size_t cap)
+{
+	size_t total = 0, n;
+	const uint8_t *p;
+
+	while ((p = lse_sess_send_buf(s, &n)) != NULL && n > 0 && total + n <= cap) {
+		memcpy(out + total, p, n);
+		total += n;
+		if (!CHECK_EQ(lse_sess_send_ack(s, n), LSE_OK))
+			break;
+	}
+	return total;
+}
+
+static void fill_pattern(uint8_t *p, size_t n, unsigned seed)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(seed + i * 13u);
+}
+
+/* The header's promise: the buffer grows by doubling, only as far as the
+ * output held needs, never past the bound; the echo is intact across
+ * every move. */
+static void test_growth(void)
+{
+	static uint8_t in[4096], out[8192];
+	struct tally t = { 0, 0 };
+	lse_mem mem = { tally_alloc, tally_free, &t };
+	lse_sess_config raw = { LSE_MODE_RAW, 0, 4096 };
+	lse_sess *s = NULL;
+	size_t at = 0;
+
+	fill_pattern(in, sizeof in, 3);
+	if (!CHECK_EQ(lse_sess_new(&s, &raw, &mem), LSE_OK))
+		return;
+	CHECK_EQ(t.calls, 1);   /* the session itself */
+	CHECK_EQ(lse_sess_recv(s, in, SMALL), SMALL);
+	CHECK_EQ(t.calls, 1);   /* exactly full: no growth */
+	CHECK_EQ(lse_sess_buffered(s), SMALL);
+	CHECK_EQ(lse_sess_recv(s, in + SMALL, SMALL), SMALL);   /* full, and as much again */
+	CHECK_EQ(t.calls, 2);
+	CHECK_EQ(t.last, 2 * SMALL);
+	CHECK_EQ(lse_sess_recv(s, in + 2 * SMALL, 1), 1);      /* one past: doubles */
+	CHECK_EQ(t.calls, 3);
+	CHECK_EQ(t.last, 4 * SMALL);
+	CHECK_EQ(lse_sess_recv(s, in + 2 * SMALL + 1, 2000), 2000);   /* past double: what it needs */
+	CHECK_EQ(t.calls, 4);
+	CHECK_EQ(t.last, 2 * SMALL + 1 + 2000);
+	CHECK_EQ(lse_sess_recv(s, in + 2 * SMALL + 2001, 4096 - 2 * SMALL - 2001), 4096 - 2 * SMALL - 2001);
+	CHECK_EQ(t.calls, 5);
+	CHECK_EQ(t.last, 4096);   /* the bound caps it */
+	at = drain(s, out, sizeof out);
+	CHECK(at == sizeof in && memcmp(out, in, sizeof in) == 0);
+	lse_sess_free(s);
+}
+
+/* Raw zero copy: the offer doubles only after a read that filled it; a
+ * short read, or asking again before acking, offers the same space. Copying
+ * and zero-copy input may be mixed: a full ring below the bound still
+ * offers room while the session wants to read. */
+static void test_raw_offers(void)
+{
+	static uint8_t in[1024], out[2048];
+	struct tally t = { 0, 0 };
+	lse_mem mem = { tally_alloc, tally_free, &t };
+	lse_sess_config raw = { LSE_MODE_RAW, 0, 1024 };
+	lse_sess *s = NULL;
+	uint8_t *p, *q;
+	size_t len = 0, len2 = 0, took = 0;
+
+	fill_pattern(in, sizeof in, 5);
+	if (!CHECK_EQ(lse_sess_new(&s, &raw, &mem), LSE_OK))
+		return;
+	p = lse_sess_recv_buf(s, &len);
+	CHECK(p != NULL && len == SMALL);
+	memcpy(p, in, SMALL - 1);
+	CHECK_EQ(lse_sess_recv_ack(s, SMALL - 1), LSE_OK);   /* short */
+	p = lse_sess_recv_buf(s, &len);
+	CHECK(p != NULL && len == 1);                        /* no growth after a short read */
+	CHECK_EQ(t.calls, 1);
+	memcpy(p, in + SMALL - 1, 1);
+	CHECK_EQ(lse_sess_recv_ack(s, 1), LSE_OK);          /* took all it was offered */
+	p = lse_sess_recv_buf(s, &len);
+	CHECK(p != NULL && len == SMALL);                    /* doubled: 552, 276 held */
+	CHECK_EQ(t.calls, 2);
+	CHECK_EQ(t.last, 2 * SMALL);
+	q = lse_sess_recv_buf(s, &len2);                     /* asked again: the same */
+	CHECK(q == p && len2 == len);
+	CHECK_EQ(t.calls, 2);
+	memcpy(p, in + SMALL, 10);
+	CHECK_EQ(lse_sess_recv_ack(s, 10), LSE_OK);
+	took = SMALL + 10;
+	CHECK_EQ(lse_sess_recv(s, in + took, 2 * SMALL - took), (ptrdiff_t)(2 * SMALL - took));
+	took = 2 * SMALL;
+	CHECK_EQ(lse_sess_buffered(s), took);                /* full, below the bound */
+	CHECK(lse_sess_want(s) & LSE_WANT_READ);
+	p = lse_sess_recv_buf(s, &len);
+	CHECK(p != NULL && len > 0);                         /* so it offers room */
+	if (p != NULL && len > 0) {
+		len = len < sizeof in - took ? len : sizeof in - took;
+		memcpy(p, in + took, len);
+		CHECK_EQ(lse_sess_recv_ack(s, len), LSE_OK);
+		took += len;
+	}
+	CHECK_EQ(drain(s, out, sizeof out), took);
+	CHECK(memcmp(out, in, took) == 0);
+	CHECK_EQ(lse_sess_recv(s, NULL, 0), 0);              /* nothing offered, nothing done */
+	CHECK_EQ(lse_sess_buffered(s), 0);
+	lse_sess_free(s);
+}
+
+/* Once the output empties, the next output starts at the front: up to the
+ * buffer's capacity, it is offered in one piece (one write, not two). */
+static void test_send_contiguous(void)
+{
+	static uint8_t in[SMALL], out[SMALL];
+	lse_sess_config raw = { LSE_MODE_RAW, 0, SMALL };
+	lse_sess *s = NULL;
+	size_t n = 0;
+
+	fill_pattern(in, sizeof in, 9);
+	if (!CHECK_EQ(lse_sess_new(&s, &raw, NULL), LSE_OK))
+		return;
+	CHECK_EQ(lse_sess_recv(s, in, 200), 200);
+	CHECK_EQ(drain(s, out, sizeof out), 200);
+	CHECK_EQ(lse_sess_recv(s, in, SMALL), SMALL);
+	CHECK(lse_sess_send_buf(s, &n) != NULL);
+	CHECK_EQ(n, SMALL);
+	CHECK_EQ(drain(s, out, sizeof out), SMALL);
+	CHECK(memcmp(out, in, SMALL) == 0);
+	lse_sess_free(s);
+}
+
+/* EOF in the middle of a DATA frame: the partial echo is dropped, so only
+ * the answers already whole stay owed (the WELCOME), and they are sent. */
+static void test_eof_drops_partial(void)
+{
+	lse_sess_config cfg = { LSE_MODE_FRAMED, 0, 0 };
+	lse_bytes b = { 0 };
+	uint8_t out[64];
+	lse_sess *s = NULL;
+
+	lse_bytes_hello(&b, 100);
+	lse_bytes_data(&b, 100, 1);
+	if (!CHECK_EQ(lse_sess_new(&s, &cfg, NULL), LSE_OK)) {
+		lse_bytes_free(&b);
+		return;
+	}
+	CHECK_EQ(lse_sess_recv(s, b.p, 12 + 8 + 50), 12 + 8 + 50);
+	CHECK_EQ(lse_sess_buffered(s), 12 + 8 + 50);
+	lse_sess_eof(s);
+	CHECK_EQ(lse_sess_buffered(s), 12);
+	CHECK_EQ(lse_sess_want(s), LSE_WANT_WRITE);
+	CHECK_EQ(drain(s, out, sizeof out), 12);
+	CHECK_EQ(lse_sess_want(s), LSE_CLOSED);
+	lse_sess_free(s);
+	lse_bytes_free(&b);
+}
+
 int main(void)
 {
 	test_streams_match_model();
@@ -447,5 +636,9 @@ int main(void)
 	test_caller_storage();
 	test_caller_storage_full();
 	test_api_misuse();
+	test_growth();
+	test_raw_offers();
+	test_send_contiguous();
+	test_eof_drops_partial();
 	return lse_t_report();
 }
