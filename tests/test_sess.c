@@ -578,6 +578,55 @@ static void test_raw_offers(void)
 	lse_sess_free(s);
 }
 
+/* An offer cut short by the ring's end, read in full, also had more behind
+ * it: the next offer doubles (unwrapped), for an offer of any size, one
+ * byte included. */
+static void test_raw_offers_wrapped(void)
+{
+	static const size_t keep[] = { 200, 275 };   /* the offer at the wrap: 76, then 1 */
+
+	for (size_t k = 0; k < sizeof keep / sizeof *keep; k++) {
+		static uint8_t in[1024], out[1024];
+		struct tally t = { 0, 0 };
+		lse_mem mem = { tally_alloc, tally_free, &t };
+		lse_sess_config raw = { LSE_MODE_RAW, 0, 1024 };
+		lse_sess *s = NULL;
+		uint8_t *p;
+		size_t len = 0, took = 0, got = 0;
+
+		fill_pattern(in, sizeof in, 11);
+		if (!CHECK_EQ(lse_sess_new(&s, &raw, &mem), LSE_OK))
+			return;
+		p = lse_sess_recv_buf(s, &len);
+		CHECK(p != NULL && len == SMALL);
+		memcpy(p, in, keep[k]);
+		CHECK_EQ(lse_sess_recv_ack(s, keep[k]), LSE_OK);
+		took = keep[k];
+		CHECK(lse_sess_send_buf(s, &len) != NULL && len == took);
+		memcpy(out, in, 100);
+		CHECK_EQ(lse_sess_send_ack(s, 100), LSE_OK);
+		got = 100;
+		p = lse_sess_recv_buf(s, &len);
+		CHECK(p != NULL && len == SMALL - keep[k]);   /* to the ring's end */
+		memcpy(p, in + took, len);
+		CHECK_EQ(lse_sess_recv_ack(s, len), LSE_OK);
+		took += len;
+		CHECK_EQ(t.calls, 1);
+		p = lse_sess_recv_buf(s, &len);
+		CHECK_EQ(t.calls, 2);                         /* doubled, unwrapped */
+		CHECK_EQ(t.last, 2 * SMALL);
+		CHECK(p != NULL && len == 2 * SMALL - (took - got));
+		if (p != NULL && len > 0) {
+			memcpy(p, in + took, len);
+			CHECK_EQ(lse_sess_recv_ack(s, len), LSE_OK);
+			took += len;
+		}
+		got += drain(s, out + got, sizeof out - got);
+		CHECK(got == took && memcmp(out, in, took) == 0);
+		lse_sess_free(s);
+	}
+}
+
 /* Once the output empties, the next output starts at the front: up to the
  * buffer's capacity, it is offered in one piece (one write, not two). */
 static void test_send_contiguous(void)
@@ -638,6 +687,7 @@ int main(void)
 	test_api_misuse();
 	test_growth();
 	test_raw_offers();
+	test_raw_offers_wrapped();
 	test_send_contiguous();
 	test_eof_drops_partial();
 	return lse_t_report();
