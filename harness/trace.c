@@ -118,6 +118,20 @@ static void put_frame(const uint8_t *h, size_t left)
 		lse_trace(", cut: %zu of %u payload bytes", have, (unsigned)len);
 }
 
+void lse_trace_header(const uint8_t h[8])
+{
+	const char *name = type_name(h[3]);
+
+	if (h[0] != LSE_MAGIC0 || h[1] != LSE_MAGIC1 || h[2] != LSE_VERSION) {
+		put_frame(h, LSE_HDR_LEN);
+		return;
+	}
+	if (name != NULL)
+		lse_trace("%s header, length %u", name, (unsigned)lse_get_u32(h + 4));
+	else
+		lse_trace("type 0x%02x header, length %u", h[3], (unsigned)lse_get_u32(h + 4));
+}
+
 /* Prints the frame at p[pos] with its index and offset, no newline;
  * returns the next frame's offset, or len if the stream ends inside it. */
 static size_t walk_one(const uint8_t *p, size_t len, size_t pos, size_t idx)

@@ -29,6 +29,10 @@ void lse_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (`names`, bit 0 first; NULL entries are not shown). */
 void lse_trace_flags(uint8_t flags, const char *const names[8]);
 
+/* One 8-byte header alone, as `DATA header, length 64` or `bad magic 12 34`;
+ * no newline. */
+void lse_trace_header(const uint8_t h[8]);
+
 /* A client's stream as frames, one a line, each judged as the model judges
  * it (`limit`: the server limit); the walk stops at a refused header, since
  * the server reads nothing after it. `raw`: shown as bytes. */
