@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one input through its libFuzzer target, with a symbolized sanitizer
-# report; `make repro FILE=path [TARGET=name]` runs it.
+# report, then again in the explain mode for what the input did (as `make
+# explain` shows it); `make repro FILE=path [TARGET=name]` runs it.
 # Usage: ci/repro.sh FILE [TARGET]
 # Without TARGET it is inferred, first match wins:
 #   - a directory in FILE's path named after a target, deepest first
@@ -84,4 +85,15 @@ if [ "$rc" = 0 ]; then
 	exit 0
 fi
 echo "repro.sh: $file reproduces: $target exited with status $rc (report above)"
+# What the input did: the same binary in its explain mode (harness/trace.h),
+# cut where the report above begins again.
+echo
+echo "repro.sh: what the input did (LSE_EXPLAIN=1; make explain FILE=$file shows it alone):"
+LSE_EXPLAIN=1 "${cmd[@]}" 2>&1 | awk '
+	/^(INFO|Running|Executed|MS|\*\*\*)[: ]/ { next }
+	{
+		i = match($0, /==========|==[0-9]+==|[^ ]*: runtime error:|lsecho oracle:|Assertion .* failed/)
+		if (i) { if (i > 1) print substr($0, 1, i - 1); print "(the report above follows here)"; exit }
+		print
+	}' || true
 exit "$rc"

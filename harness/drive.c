@@ -196,7 +196,8 @@ static int offer(run *r)
 		return offer_direct(r, at, n);
 	bound = lse_sess_bound(r->s);
 	got = lse_sess_recv(r->s, r->f->p + at, n);
-	LSE_TRACE(lse_trace("offered %zu, took %td, ", n, got));
+	LSE_TRACE(got < 0 ? lse_trace("offered %zu, refused: %s, ", n, lse_strerror((int)got))
+			  : lse_trace("offered %zu, took %td, ", n, got));
 	if (got < 0) {
 		LSE_ORACLE(got == lse_sess_error(r->s), "recv error is not the sticky error");
 		LSE_ORACLE(LSE_ERR_IS_PROTO(got) || (got == LSE_E_NOMEM && r->d->nomem_ok),
@@ -434,6 +435,7 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 	void *storage = NULL;
 	int eof, err, rc;
 
+	LSE_TRACE(trace_start(&r, flags, &cfg));
 	/* Caller storage holds the largest bound up front: beyond 64 KiB that
 	 * costs an mmap and teaches nothing the allocator path does not. */
 	if ((flags & 0x10) && d->mem == NULL && cfg.max_payload <= 65536) {
@@ -446,13 +448,13 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 		rc = lse_sess_new(&r.s, &cfg, d->mem);
 	}
 	if (rc != LSE_OK) {
+		LSE_TRACE(lse_trace("the session could not be made: %s\n", lse_strerror(rc)));
 		LSE_ORACLE(rc == LSE_E_NOMEM && d->nomem_ok && r.s == NULL, "lse_sess_new failed");
 		return rc;
 	}
 	r.out_cap = f->tail + 2 * LSE_ERR_FRAME_MAX;
 	r.out = out_space(r.out_cap);
 	check(&r);
-	LSE_TRACE(trace_start(&r, flags, &cfg));
 	eof = schedule(&r, flags);
 	lse_fdp_take(f, lse_fdp_left(f));
 	LSE_TRACE(lse_trace("the rest of the input is stream, up to byte %zu; offer it, drain all:\n",

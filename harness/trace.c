@@ -185,16 +185,18 @@ void lse_trace_stream(const char *who, const uint8_t *p, size_t len, uint32_t li
 	}
 	lse_trace("%s: %zu bytes\n", who, len);
 	while (pos < len && idx < SHOWN_MAX) {
-		size_t next = walk_one(p, len, pos, idx++);
 		int code = len - pos < LSE_HDR_LEN ? 0 : judge(p + pos, len - pos, &hello_done, &neg, limit);
 
 		if (code != 0) {
+			/* Refused on its header: its payload is never read. */
+			lse_trace("  frame %zu @%zu: ", idx, pos);
+			lse_trace_header(p + pos);
 			lse_trace(": refused, code %d (%s); the server reads nothing after it (%zu bytes)\n",
 				  code, lse_strerror(-code), len - pos - LSE_HDR_LEN);
 			return;
 		}
+		pos = walk_one(p, len, pos, idx++);
 		lse_trace("\n");
-		pos = next;
 	}
 	if (pos < len)
 		lse_trace("  ... %zu more bytes\n", len - pos);
