@@ -90,7 +90,7 @@ echo "repro.sh: $file reproduces: $target exited with status $rc (report above)"
 echo
 echo "repro.sh: what the input did (LSE_EXPLAIN=1; make explain FILE=$file shows it alone):"
 LSE_EXPLAIN=1 "${cmd[@]}" 2>&1 | awk '
-	/^(INFO|Running|Executed|MS|\*\*\*)[: ]/ { next }
+	/^(INFO|Running|Executed|MS|\*\*\*)[: ]|: Running [0-9]+ inputs/ { next }
 	{
 		i = match($0, /==========|==[0-9]+==|[^ ]*: runtime error:|lsecho oracle:|Assertion .* failed/)
 		if (i) { if (i > 1) print substr($0, 1, i - 1); print "(the report above follows here)"; exit }
