@@ -218,16 +218,16 @@ static int offer(run *r)
 /* EDGE: takes stream bytes until lse_drive_edge(room, sel) are
  * unconsumed, then offers them: every state is tried at the room's edge,
  * where an inexact room shows. Returns as offer(). */
-static void trace_op(const run *r, unsigned step, uint8_t op, size_t from);
+static void trace_op(const run *r, uint8_t op, size_t taken);
 
-static int offer_edge(run *r, unsigned sel, unsigned step, uint8_t op)
+static int offer_edge(run *r, unsigned sel, uint8_t op)
 {
 	size_t pending = r->f->head - (size_t)lse_sess_consumed(r->s);
-	size_t want = lse_drive_edge(lse_sess_recv_room(r->s), sel), from = r->f->head;
+	size_t want = lse_drive_edge(lse_sess_recv_room(r->s), sel), taken = 0;
 
 	if (want > pending)
-		lse_fdp_take(r->f, want - pending);
-	LSE_TRACE(trace_op(r, step, op, from));
+		taken = lse_fdp_take(r->f, want - pending);
+	LSE_TRACE(trace_op(r, op, taken));
 	return offer(r);
 }
 
@@ -265,47 +265,64 @@ static void check(run *r)
 	r->closed = w == LSE_CLOSED;
 }
 
+/* The explain mode's count of steps and of output read so far: kept here,
+ * not in locals of the loops, so that a trace that is off costs the loops
+ * nothing but its branches. */
+static unsigned trace_steps, trace_rounds;
+static size_t trace_out_seen;
+
 /* The trace of a step's end: what the peer read, where the session is. */
-static void trace_step_end(const run *r, size_t out_before)
+static void trace_step_end(const run *r)
 {
-	if (r->out_len > out_before)
-		lse_trace("read %zu, ", r->out_len - out_before);
+	if (r->out_len > trace_out_seen)
+		lse_trace("read %zu, ", r->out_len - trace_out_seen);
+	trace_out_seen = r->out_len;
 	lse_trace_state(r->s, r->f->p, r->d->mode == LSE_MODE_RAW);
 }
 
-/* Rounds of a settle shown in the trace; the rest run quietly. */
+/* Rounds of a settle shown in the trace; the rest run muted. */
 #define SETTLE_SHOWN 16
+
+static void trace_round_end(const run *r, int progress)
+{
+	trace_step_end(r);
+	if (++trace_rounds == SETTLE_SHOWN && progress) {
+		lse_trace("  ... further rounds not shown\n");
+		lse_trace_mute(1);
+	}
+}
+
+static void trace_settled(const run *r)
+{
+	lse_trace_mute(0);
+	lse_trace("  settled after %u rounds: consumed %zu, read %zu in all, ", trace_rounds,
+		  (size_t)lse_sess_consumed(r->s), r->out_len);
+	lse_trace_state(r->s, r->f->p, r->d->mode == LSE_MODE_RAW);
+	trace_rounds = 0;
+}
 
 static void settle(run *r)
 {
-	int progress, on = lse_trace_on;
-	unsigned round = 0;
+	int progress;
 
 	do {
-		size_t out_before = r->out_len;
-
-		LSE_TRACE(lse_trace("  round %u: ", round));
+		LSE_TRACE(lse_trace("  round %u: ", trace_rounds));
 		progress = offer(r) > 0;
 		progress |= drain(r, SIZE_MAX);
 		check(r);
-		LSE_TRACE(trace_step_end(r, out_before));
-		if (++round == SETTLE_SHOWN && on && progress) {
-			lse_trace("  ... further rounds not shown\n");
-			lse_trace_on = 0;
-		}
+		LSE_TRACE(trace_round_end(r, progress));
 	} while (progress);
-	lse_trace_on = on;
-	LSE_TRACE(lse_trace("  settled after %u rounds: consumed %zu, read %zu in all, ", round,
-			    (size_t)lse_sess_consumed(r->s), r->out_len));
-	LSE_TRACE(lse_trace_state(r->s, r->f->p, r->d->mode == LSE_MODE_RAW));
+	LSE_TRACE(trace_settled(r));
 }
 
-static void trace_op(const run *r, unsigned step, uint8_t op, size_t from)
+/* `taken`: the stream bytes the operation took, just before f->head. */
+static void trace_op(const run *r, uint8_t op, size_t taken)
 {
 	static const char *const edge[3] = { "room-1", "room", "room+1" };
 	const lse_fdp *f = r->f;
+	size_t from = f->head - taken;
 
-	lse_trace("step %u (op 0x%02x @%zu): ", step, op, f->tail);
+	lse_trace("step %u (op 0x%02x @%zu): ", trace_steps++, op, f->tail);
 	switch (op & 3) {
 	case 0:
 	case 1:
@@ -330,39 +347,39 @@ static int schedule(run *r, uint8_t flags)
 {
 	lse_fdp *f = r->f;
 
-	for (unsigned step = 0; lse_fdp_left(f) > 0; step++) {
+	while (lse_fdp_left(f) > 0) {
 		uint8_t op = lse_fdp_u8(f);
 		int called;   /* made a call that may change the session */
-		size_t from = f->head, out_before = r->out_len;
+		size_t taken;
 
 		switch (op & 3) {
 		case 0:
-			lse_fdp_take(f, (size_t)(op >> 2) + 1);
-			LSE_TRACE(trace_op(r, step, op, from));
+			taken = lse_fdp_take(f, (size_t)(op >> 2) + 1);
+			LSE_TRACE(trace_op(r, op, taken));
 			called = offer(r) >= 0;
 			break;
 		case 1:
-			lse_fdp_take(f, ((size_t)(op >> 2) + 1) * 256);
-			LSE_TRACE(trace_op(r, step, op, from));
+			taken = lse_fdp_take(f, ((size_t)(op >> 2) + 1) * 256);
+			LSE_TRACE(trace_op(r, op, taken));
 			called = offer(r) >= 0;
 			break;
 		case 2:
 			/* Raw rooms are the ring's free space, met by the
 			 * small chunks already; EDGE is for framed sessions. */
 			if ((op & 0xc0) == 0xc0 && r->d->mode == LSE_MODE_FRAMED) {
-				called = offer_edge(r, (op >> 2) & 15, step, op) >= 0;
+				called = offer_edge(r, (op >> 2) & 15, op) >= 0;
 				break;
 			}
-			LSE_TRACE(trace_op(r, step, op, from));
+			LSE_TRACE(trace_op(r, op, 0));
 			/* Reading nothing acknowledges nothing: send_buf alone
 			 * changes no state. */
 			called = drain(r, lse_drive_drain(op >> 2));
 			break;
 		default:
-			LSE_TRACE(trace_op(r, step, op, from));
+			LSE_TRACE(trace_op(r, op, 0));
 			return (op >> 2) & 1;
 		}
-		LSE_TRACE(trace_step_end(r, out_before));
+		LSE_TRACE(trace_step_end(r));
 		/* The invariants hold until a call may have changed the
 		 * session; the checks after the last one still stand. */
 		if (called)
@@ -414,6 +431,8 @@ static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg)
 					       "caller storage", "raw (fuzz_alloc)",
 					       "zero-copy recv_buf (raw)", NULL };
 
+	trace_steps = trace_rounds = 0;
+	trace_out_seen = 0;
 	lse_trace("settings: ");
 	lse_trace_flags(flags, names);
 	if (cfg->mode == LSE_MODE_RAW)

@@ -24,10 +24,19 @@ __attribute__((constructor)) static void trace_init(void)
 /* Frames shown per stream: an account past this is not read anyway. */
 #define SHOWN_MAX 200
 
+static int muted;
+
+void lse_trace_mute(int on)
+{
+	muted = on;
+}
+
 void lse_trace(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (muted)
+		return;
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

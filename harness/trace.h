@@ -25,6 +25,10 @@ extern int lse_trace_on;
  * sanitizer's report. No newline is added. */
 void lse_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* While muted (1), lse_trace prints nothing: a long run of like steps is
+ * cut short. */
+void lse_trace_mute(int on);
+
 /* The server limit flags bits 0-2 select, and the other flag bits as words
  * (`names`, bit 0 first; NULL entries are not shown). */
 void lse_trace_flags(uint8_t flags, const char *const names[8]);
