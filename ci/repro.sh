@@ -85,15 +85,9 @@ if [ "$rc" = 0 ]; then
 	exit 0
 fi
 echo "repro.sh: $file reproduces: $target exited with status $rc (report above)"
-# What the input did: the same binary in its explain mode (harness/trace.h),
-# cut where the report above begins again.
+# What the input did: the explain mode of the standalone build, the same
+# driver code (make explain).
 echo
-echo "repro.sh: what the input did (LSE_EXPLAIN=1; make explain FILE=$file shows it alone):"
-LSE_EXPLAIN=1 "${cmd[@]}" 2>&1 | awk '
-	/^(INFO|Running|Executed|MS|\*\*\*)[: ]|: Running [0-9]+ inputs/ { next }
-	{
-		i = match($0, /==========|==[0-9]+==|[^ ]*: runtime error:|lsecho oracle:|Assertion .* failed/)
-		if (i) { if (i > 1) print substr($0, 1, i - 1); print "(the report above follows here)"; exit }
-		print
-	}' || true
+echo "repro.sh: what the input did (make explain FILE=$file):"
+"$(dirname "$0")/explain.sh" "$file" "$target" || true
 exit "$rc"
