@@ -14,7 +14,8 @@
 #                        or 90 s (AFL++ writes no plot row in its first minute)
 #                        (ENGINE=afl: every target under AFL++ instead)
 #   make fuzz-afl        AFL++ (-M/-S, CMPLOG) on the socket harness, FUZZ_SECONDS (90)
-#   make repro FILE=f    reproduce one input [TARGET=name], symbolized report
+#   make repro FILE=f    reproduce one input [TARGET=name], symbolized report, then what it did
+#   make explain FILE=f  what one input does, step by step [TARGET=name] (ASan standalone build)
 #   make minimize FILE=f minimize a failing input, checking it fails the same way
 #   make regress FILE=f  minimize, then keep it in corpus/regressions/<target>/
 #   make corpus-min      merge/minimize each target's work corpus (libFuzzer -merge=1, afl-cmin),
@@ -43,7 +44,7 @@ SAN_ENV := ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1 \
 
 PREFIX ?= /usr/local
 
-.PHONY: all install test fuzz fuzz-afl repro minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl soak mutants clean
+.PHONY: all install test fuzz fuzz-afl repro explain minimize regress corpus-min corpus-min-bench fuzz-bench fuzz-compare corpus coverage canaries canaries-afl soak mutants clean
 
 all:
 	@ci/deps.sh build
@@ -87,6 +88,10 @@ fuzz-afl:
 repro:
 	@ci/deps.sh fuzz
 	@ci/repro.sh "$(FILE)" "$(TARGET)"
+
+explain:
+	@ci/deps.sh test
+	@ci/explain.sh "$(FILE)" "$(TARGET)"
 
 minimize:
 	@ci/deps.sh fuzz

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one input through its libFuzzer target, with a symbolized sanitizer
-# report; `make repro FILE=path [TARGET=name]` runs it.
+# report, then again in the explain mode for what the input did (as `make
+# explain` shows it); `make repro FILE=path [TARGET=name]` runs it.
 # Usage: ci/repro.sh FILE [TARGET]
 # Without TARGET it is inferred, first match wins:
 #   - a directory in FILE's path named after a target, deepest first
@@ -84,4 +85,9 @@ if [ "$rc" = 0 ]; then
 	exit 0
 fi
 echo "repro.sh: $file reproduces: $target exited with status $rc (report above)"
+# What the input did: the explain mode of the standalone build, the same
+# driver code (make explain).
+echo
+echo "repro.sh: what the input did (make explain FILE=$file):"
+"$(dirname "$0")/explain.sh" "$file" "$target" || true
 exit "$rc"

@@ -10,6 +10,7 @@
 #include "fdp.h"
 #include "model.h"
 #include "sanitize.h"
+#include "trace.h"
 
 
 static const uint32_t limits[8] = { 65536, 1, 64, 130, 131, 4096, 65535, 16777216 };
@@ -35,6 +36,7 @@ typedef struct run {
 void lse_oracle_fail(const char *msg, const char *cond, const char *file, int line)
 {
 	fprintf(stderr, "lsecho oracle: %s\n  %s:%d: %s\n", msg, file, line, cond);
+	LSE_TRACE(lse_trace("explain: the oracle failed after the last step above\n"));
 	abort();
 }
 
@@ -172,6 +174,7 @@ static int offer_direct(run *r, size_t at, size_t n)
 		   "recv_buf has room exactly when the session wants to read");
 	LSE_ORACLE(lse_sess_recv_ack(r->s, len + 1) == LSE_E_INVAL, "recv_ack past the buffer accepted");
 	n = n < len ? n : len;
+	LSE_TRACE(lse_trace("offered %zu into recv_buf's %zu, ", n, len));
 	memcpy(p, r->f->p + at, n);
 	LSE_ORACLE(lse_sess_recv_ack(r->s, n) == LSE_OK, "recv_ack refused");
 	LSE_ORACLE(at + n == lse_sess_consumed(r->s), "recv_ack count disagrees with consumed");
@@ -193,6 +196,8 @@ static int offer(run *r)
 		return offer_direct(r, at, n);
 	bound = lse_sess_bound(r->s);
 	got = lse_sess_recv(r->s, r->f->p + at, n);
+	LSE_TRACE(got < 0 ? lse_trace("offered %zu, refused: %s, ", n, lse_strerror((int)got))
+			  : lse_trace("offered %zu, took %td, ", n, got));
 	if (got < 0) {
 		LSE_ORACLE(got == lse_sess_error(r->s), "recv error is not the sticky error");
 		LSE_ORACLE(LSE_ERR_IS_PROTO(got) || (got == LSE_E_NOMEM && r->d->nomem_ok),
@@ -214,13 +219,16 @@ static int offer(run *r)
 /* EDGE: takes stream bytes until lse_drive_edge(room, sel) are
  * unconsumed, then offers them: every state is tried at the room's edge,
  * where an inexact room shows. Returns as offer(). */
-static int offer_edge(run *r, unsigned sel)
+static void trace_op(const run *r, uint8_t op, size_t taken);
+
+static int offer_edge(run *r, unsigned sel, uint8_t op)
 {
 	size_t pending = r->f->head - (size_t)lse_sess_consumed(r->s);
-	size_t want = lse_drive_edge(lse_sess_recv_room(r->s), sel);
+	size_t want = lse_drive_edge(lse_sess_recv_room(r->s), sel), taken = 0;
 
 	if (want > pending)
-		lse_fdp_take(r->f, want - pending);
+		taken = lse_fdp_take(r->f, want - pending);
+	LSE_TRACE(trace_op(r, op, taken));
 	return offer(r);
 }
 
@@ -258,15 +266,82 @@ static void check(run *r)
 	r->closed = w == LSE_CLOSED;
 }
 
+/* The explain mode's count of steps and of output read so far: kept here,
+ * not in locals of the loops, so that a trace that is off costs the loops
+ * nothing but its branches. */
+static unsigned trace_steps, trace_rounds;
+static size_t trace_out_seen;
+
+/* The trace of a step's end: what the peer read, where the session is. */
+static void trace_step_end(const run *r)
+{
+	if (r->out_len > trace_out_seen)
+		lse_trace("read %zu, ", r->out_len - trace_out_seen);
+	trace_out_seen = r->out_len;
+	lse_trace_state(r->s, r->f->p, r->d->mode == LSE_MODE_RAW);
+}
+
+/* Rounds of a settle shown in the trace; the rest run muted. */
+#define SETTLE_SHOWN 16
+
+static void trace_round_end(const run *r, int progress)
+{
+	trace_step_end(r);
+	if (++trace_rounds == SETTLE_SHOWN && progress) {
+		lse_trace("  ... further rounds not shown\n");
+		lse_trace_mute(1);
+	}
+}
+
+static void trace_settled(const run *r)
+{
+	lse_trace_mute(0);
+	lse_trace("  settled after %u rounds: consumed %zu, read %zu in all, ", trace_rounds,
+		  (size_t)lse_sess_consumed(r->s), r->out_len);
+	lse_trace_state(r->s, r->f->p, r->d->mode == LSE_MODE_RAW);
+	trace_rounds = 0;
+}
+
 static void settle(run *r)
 {
 	int progress;
 
 	do {
+		LSE_TRACE(lse_trace("  round %u: ", trace_rounds));
 		progress = offer(r) > 0;
 		progress |= drain(r, SIZE_MAX);
 		check(r);
+		LSE_TRACE(trace_round_end(r, progress));
 	} while (progress);
+	LSE_TRACE(trace_settled(r));
+}
+
+/* `taken`: the stream bytes the operation took, just before f->head. */
+static void trace_op(const run *r, uint8_t op, size_t taken)
+{
+	static const char *const edge[3] = { "room-1", "room", "room+1" };
+	const lse_fdp *f = r->f;
+	size_t from = f->head - taken;
+
+	lse_trace("step %u (op 0x%02x @%zu): ", trace_steps++, op, f->tail);
+	switch (op & 3) {
+	case 0:
+	case 1:
+		lse_trace("%s %zu, stream [%zu, %zu): ", op & 1 ? "FEED_BIG" : "FEED",
+			  op & 1 ? ((size_t)(op >> 2) + 1) * 256 : (size_t)(op >> 2) + 1, from, f->head);
+		break;
+	case 2:
+		if ((op & 0xc0) == 0xc0 && r->d->mode == LSE_MODE_FRAMED)
+			lse_trace("EDGE %s, stream [%zu, %zu): ", edge[((op >> 2) & 15) % 3], from, f->head);
+		else if (lse_drive_drain(op >> 2) == SIZE_MAX)
+			lse_trace("DRAIN all: ");
+		else
+			lse_trace("DRAIN %zu: ", lse_drive_drain(op >> 2));
+		break;
+	default:
+		lse_trace("END%s\n", op & 4 ? ", half-close" : "");
+		break;
+	}
 }
 
 static int schedule(run *r, uint8_t flags)
@@ -276,36 +351,56 @@ static int schedule(run *r, uint8_t flags)
 	while (lse_fdp_left(f) > 0) {
 		uint8_t op = lse_fdp_u8(f);
 		int called;   /* made a call that may change the session */
+		size_t taken;
 
 		switch (op & 3) {
 		case 0:
-			lse_fdp_take(f, (size_t)(op >> 2) + 1);
+			taken = lse_fdp_take(f, (size_t)(op >> 2) + 1);
+			LSE_TRACE(trace_op(r, op, taken));
 			called = offer(r) >= 0;
 			break;
 		case 1:
-			lse_fdp_take(f, ((size_t)(op >> 2) + 1) * 256);
+			taken = lse_fdp_take(f, ((size_t)(op >> 2) + 1) * 256);
+			LSE_TRACE(trace_op(r, op, taken));
 			called = offer(r) >= 0;
 			break;
 		case 2:
 			/* Raw rooms are the ring's free space, met by the
 			 * small chunks already; EDGE is for framed sessions. */
 			if ((op & 0xc0) == 0xc0 && r->d->mode == LSE_MODE_FRAMED) {
-				called = offer_edge(r, (op >> 2) & 15) >= 0;
+				called = offer_edge(r, (op >> 2) & 15, op) >= 0;
 				break;
 			}
+			LSE_TRACE(trace_op(r, op, 0));
 			/* Reading nothing acknowledges nothing: send_buf alone
 			 * changes no state. */
 			called = drain(r, lse_drive_drain(op >> 2));
 			break;
 		default:
+			LSE_TRACE(trace_op(r, op, 0));
 			return (op >> 2) & 1;
 		}
+		LSE_TRACE(trace_step_end(r));
 		/* The invariants hold until a call may have changed the
 		 * session; the checks after the last one still stand. */
 		if (called)
 			check(r);
 	}
 	return (flags >> 3) & 1;
+}
+
+static void trace_end(const run *r, int eof, uint32_t limit, const lse_model_out *m)
+{
+	int raw = r->d->mode == LSE_MODE_RAW;
+
+	lse_trace_stream("the client's stream", r->f->p, r->f->head, limit, raw);
+	lse_trace("the model: consumes %zu, %s, error %d; the session: consumes %zu, %s, error %d\n",
+		  m->consumed, m->closed ? "closes" : "stays open", m->err,
+		  (size_t)lse_sess_consumed(r->s), r->closed ? "closes" : "stays open",
+		  -lse_sess_error(r->s));
+	(void)eof;
+	lse_trace_compare("the connection", r->out, r->out_len, m->buf, m->len, raw,
+			  lse_sess_error(r->s) == LSE_E_NOMEM);
 }
 
 static void compare(run *r, int eof, uint32_t limit)
@@ -317,6 +412,7 @@ static void compare(run *r, int eof, uint32_t limit)
 					    : lse_model_framed_again(r->f->p, len, eof, limit, &m);
 
 	LSE_ORACLE(rc == 0, "model out of memory");
+	LSE_TRACE(trace_end(r, eof, limit, &m));
 	if (err == LSE_E_NOMEM) {
 		LSE_ORACLE(r->closed, "out of memory but not closed");
 		LSE_ORACLE(r->out_len <= m.len && memcmp(r->out, m.buf, r->out_len) == 0,
@@ -330,6 +426,28 @@ static void compare(run *r, int eof, uint32_t limit)
 	}
 }
 
+static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg)
+{
+	static const char *const names[8] = { NULL, NULL, NULL, "half-close at the end",
+					       "caller storage", "raw (fuzz_alloc)",
+					       "zero-copy recv_buf (raw)", NULL };
+
+	trace_steps = trace_rounds = 0;
+	trace_out_seen = 0;
+	lse_trace("settings: ");
+	lse_trace_flags(flags, names);
+	if (cfg->mode == LSE_MODE_RAW)
+		lse_trace("  raw echo, ring of %u bytes", (unsigned)cfg->chunk);
+	else
+		lse_trace("  framed, server limit %u", (unsigned)cfg->max_payload);
+	lse_trace(", session %s, allocator %s\n",
+		  (flags & 0x10) && r->d->mem == NULL && cfg->max_payload <= 65536
+			  ? "in caller storage" : "allocated",
+		  r->d->mem ? "failing (fuzz_alloc)" : "malloc");
+	lse_trace("  1 connection; stream from byte 0 on, operations from byte %zu back\nschedule:\n",
+		  r->f->tail ? r->f->tail - 1 : 0);
+}
+
 int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 {
 	lse_sess_config cfg = { d->mode, lse_drive_limit(flags), chunk };
@@ -337,6 +455,7 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 	void *storage = NULL;
 	int eof, err, rc;
 
+	LSE_TRACE(trace_start(&r, flags, &cfg));
 	/* Caller storage holds the largest bound up front: beyond 64 KiB that
 	 * costs an mmap and teaches nothing the allocator path does not. */
 	if ((flags & 0x10) && d->mem == NULL && cfg.max_payload <= 65536) {
@@ -349,6 +468,7 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 		rc = lse_sess_new(&r.s, &cfg, d->mem);
 	}
 	if (rc != LSE_OK) {
+		LSE_TRACE(lse_trace("the session could not be made: %s\n", lse_strerror(rc)));
 		LSE_ORACLE(rc == LSE_E_NOMEM && d->nomem_ok && r.s == NULL, "lse_sess_new failed");
 		return rc;
 	}
@@ -357,8 +477,11 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 	check(&r);
 	eof = schedule(&r, flags);
 	lse_fdp_take(f, lse_fdp_left(f));
+	LSE_TRACE(lse_trace("the rest of the input is stream, up to byte %zu; offer it, drain all:\n",
+			    f->head));
 	settle(&r);
 	if (eof) {
+		LSE_TRACE(lse_trace("half-close (lse_sess_eof), drain all:\n"));
 		lse_sess_eof(r.s);
 		settle(&r);
 	}

@@ -8,6 +8,7 @@
 #include "drive.h"
 #include "failmem.h"
 #include "fdp.h"
+#include "trace.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -23,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	lse_fdp_init(&f, data, size);
 	flags = lse_fdp_u8(&f);
 	fm.fail_at = lse_fdp_u8(&f);
+	LSE_TRACE(lse_trace("fuzz_alloc: allocation %u fails (0: none)\n", (unsigned)fm.fail_at));
 	if (flags & 0x20) {   /* raw: the limit selector picks the chunk */
 		d.mode = LSE_MODE_RAW;
 		chunk = lse_drive_limit(flags);

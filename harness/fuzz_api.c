@@ -16,6 +16,7 @@
 #include "failmem.h"
 #include "fdp.h"
 #include "lse_conn.h"
+#include "trace.h"
 
 static uint32_t fdp_u32(lse_fdp *f)
 {
@@ -126,6 +127,18 @@ static void op_table(lse_conntab *t, lse_failmem *fm, int fd, uint8_t how)
 	}
 }
 
+static void trace_op(uint8_t op, const lse_fdp *f, const lse_sess *s)
+{
+	static const char *const names[8] = { "recv", "recv(NULL)", "send_ack", "eof", "drain all",
+					       "table", "strerror", "state checks" };
+
+	lse_trace("op 0x%02x @%zu: %s", op, f->tail, names[op & 7]);
+	if ((op & 7) == 0)
+		lse_trace(" of up to %zu stream bytes from %zu", (size_t)(op >> 3) * 9 + 1, f->head);
+	lse_trace("; before it: error %d, buffered %zu, consumed %zu\n", lse_sess_error(s),
+		  lse_sess_buffered(s), (size_t)lse_sess_consumed(s));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -146,7 +159,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.max_payload &= 0xFFFF;
 	if (cfg.chunk > LSE_CHUNK_MAX + 2u)
 		cfg.chunk &= 0xFFFF;
+	LSE_TRACE(lse_trace("settings: mode %d, limit %u, chunk %u\n", (int)cfg.mode,
+			    (unsigned)cfg.max_payload, (unsigned)cfg.chunk));
 	if (!check_config(&cfg)) {
+		LSE_TRACE(lse_trace("an invalid config: every entry point must refuse it\n"));
 		LSE_ORACLE(lse_sess_new(&s, &cfg, NULL) == LSE_E_INVAL && s == NULL, "bad config accepted");
 		return 0;
 	}
@@ -158,6 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t at = f.head, n;
 		ptrdiff_t got;
 
+		LSE_TRACE(trace_op(op, &f, s));
 		switch (op & 7) {
 		case 0:
 			n = lse_fdp_take(&f, (size_t)(op >> 3) * 9 + 1);

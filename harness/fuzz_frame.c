@@ -9,6 +9,7 @@
 #include "drive.h"
 #include "lse_frame.h"
 #include "model.h"
+#include "trace.h"
 
 static void check_record(const uint8_t *rec)
 {
@@ -17,6 +18,9 @@ static void check_record(const uint8_t *rec)
 	int got = lse_frame_decode(rec, neg, &h);
 	int want = lse_model_judge(rec, neg != 0, neg);
 	uint8_t buf[LSE_ERR_FRAME_MAX];
+
+	LSE_TRACE(lse_trace(", negotiated %u: decode says %d (%s), the model's judge %d\n",
+			    (unsigned)neg, -got, got ? lse_strerror(got) : "accepted", want));
 
 	LSE_ORACLE(got == -want, "decode verdict differs from the spec's check order");
 	if (got == LSE_OK) {
@@ -34,7 +38,12 @@ static void check_record(const uint8_t *rec)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	for (size_t i = 0; i + 12 <= size; i += 12)
+	LSE_TRACE(lse_trace("fuzz_frame: %zu records of 12 bytes (8 header, 4 negotiated)%s\n",
+			    size / 12, size % 12 ? ", and a short tail nothing reads" : ""));
+	for (size_t i = 0; i + 12 <= size; i += 12) {
+		LSE_TRACE(lse_trace("record @%zu: ", i));
+		LSE_TRACE(lse_trace_header(data + i));
 		check_record(data + i);
+	}
 	return 0;
 }

@@ -9,6 +9,7 @@
  * the model's for that connection's stream alone (a prefix, if the client
  * aborted), it is closed exactly when the model says so, the loop always
  * settles, and the table ends holding exactly the open connections. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 #include "fdp.h"
 #include "lse_conn.h"
 #include "model.h"
+#include "trace.h"
 
 #define PEERS 64   /* one bit each in world.dirty */
 
@@ -201,14 +203,61 @@ static void client_edge(world *w, lse_fdp *f, int fd, unsigned sel)
 		lse_hbuf_put(&p->in, f->p + at, lse_fdp_take(f, want - unread));
 }
 
-static void op_peer(world *w, lse_fdp *f, uint8_t op)
+static void trace_op(const world *w, uint8_t op, int fd, size_t from, size_t to)
+{
+	static const char *const names[8] = { "OPEN", "SEND", "SEND_BIG", "DRAIN", "SHUT", "ABORT",
+					      "LOOP", "END" };
+	unsigned i = op & 7;
+
+	if (fd >= 0)
+		lse_trace("conn %d ", fd);
+	if (i == 3 && (op & 0x80))
+		lse_trace("EDGE %s", ((op >> 3) & 15) % 3 == 0 ? "room-1" : ((op >> 3) & 15) % 3 == 1 ? "room" : "room+1");
+	else if (i == 4 && (op & 0x80))
+		lse_trace("SPLIT at boundary %u ahead", (op >> 3) & 15);
+	else if (i == 3 && lse_drive_drain(op >> 3) == SIZE_MAX)
+		lse_trace("DRAIN all");
+	else if (i == 3)
+		lse_trace("DRAIN %zu", lse_drive_drain(op >> 3));
+	else if (i == 0 && fd >= 0)
+		lse_trace("OPEN, kernel buffer %zu", w->peers[fd].cap);
+	else
+		lse_trace("%s", names[i]);
+	if (to > from)
+		lse_trace(", stream [%zu, %zu) (%zu bytes)", from, to, to - from);
+	lse_trace(": ");
+}
+
+/* After an operation and its loop pass: the connection's session. */
+static void trace_after(const world *w, int fired, int fd)
+{
+	const lse_conn *c = fd >= 0 ? lse_conntab_get(&w->tab, fd) : NULL;
+
+	lse_trace("%d fired", fired);
+	if (fd < 0 || fd >= w->npeers) {
+		lse_trace("\n");
+		return;
+	}
+	lse_trace("; conn %d: sent %zu, server read %zu, got %zu, unread %zu, ", fd,
+		  w->peers[fd].in.len, w->peers[fd].rd, w->peers[fd].out.len, w->peers[fd].unread);
+	if (c == NULL)
+		lse_trace("%s\n", w->peers[fd].server_closed ? "closed" : "not open");
+	else
+		lse_trace_state(c->sess, w->peers[fd].in.p, w->tab.cfg.mode == LSE_MODE_RAW);
+}
+
+/* Returns the connection the operation concerned, or -1 if none. */
+static int op_peer(world *w, lse_fdp *f, uint8_t op)
 {
 	uint8_t k = lse_fdp_u8(f);
 	peer *p;
 	size_t at = f->head, n;
 
-	if (w->npeers == 0)
-		return;
+	if (w->npeers == 0) {
+		LSE_TRACE(trace_op(w, op, -1, at, at));
+		LSE_TRACE(lse_trace("no connection yet, "));
+		return -1;
+	}
 	p = &w->peers[k % w->npeers];
 	touch(w, k % w->npeers);
 	switch (op & 7) {
@@ -237,6 +286,8 @@ static void op_peer(world *w, lse_fdp *f, uint8_t op)
 		p->aborted = 1;
 		break;
 	}
+	LSE_TRACE(trace_op(w, op, k % w->npeers, at, f->head));
+	return k % w->npeers;
 }
 
 static void check_peer(world *w, int fd, uint32_t limit, int raw)
@@ -254,6 +305,51 @@ static void check_peer(world *w, int fd, uint32_t limit, int raw)
 	else if (!w->fm.refused)   /* a refused allocation may have cut any one short */
 		LSE_ORACLE(p->out.len == m.len && p->server_closed == m.closed,
 			   "a connection's output or close differs from its model");
+}
+
+static void trace_start(const world *w, uint8_t flags, const lse_sess_config *cfg)
+{
+	static const char *const names[8] = { NULL, NULL, NULL, "raw", NULL, NULL, NULL,
+					       "17-byte reads" };
+
+	lse_trace("settings: ");
+	lse_trace_flags(flags, names);
+	if (cfg->mode == LSE_MODE_RAW)
+		lse_trace("  raw echo, ring of %u bytes", (unsigned)cfg->chunk);
+	else
+		lse_trace("  framed, server limit %u", (unsigned)cfg->max_payload);
+	lse_trace(", reads of %zu bytes; the table's allocation %u fails (0: none)\nschedule:\n",
+		  w->scratch_len, (unsigned)w->fm.fail_at);
+}
+
+static void trace_end(const world *w, int fd, uint32_t limit, int raw);
+
+/* Each connection's stream and answer, before the checks that compare them. */
+static void trace_ends(const world *w, const lse_sess_config *cfg)
+{
+	for (int fd = 0; fd < w->npeers; fd++)
+		trace_end(w, fd, cfg->max_payload, cfg->mode == LSE_MODE_RAW);
+}
+
+static void trace_end(const world *w, int fd, uint32_t limit, int raw)
+{
+	const peer *p = &w->peers[fd];
+	static lse_model_out m;
+	char who[32];
+
+	snprintf(who, sizeof who, "conn %d", fd);
+	lse_trace("%s:%s%s%s\n", who, p->shut ? " half-closed" : "", p->aborted ? " aborted" : "",
+		  p->server_closed ? " closed by the server" : " open");
+	{
+		char title[64];
+
+		snprintf(title, sizeof title, "%s, the client's stream", who);
+		lse_trace_stream(title, p->in.p, p->in.len, limit, raw);
+	}
+	if ((raw ? lse_model_raw_again(p->in.p, p->in.len, p->shut, &m)
+		 : lse_model_framed_again(p->in.p, p->in.len, p->shut, limit, &m)) == 0)
+		lse_trace_compare(who, p->out.p, p->out.len, m.buf, m.len, raw,
+				  p->aborted || w->fm.refused);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -290,19 +386,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const lse_mem mem = lse_failmem_mem(&w.fm);
 		LSE_ORACLE(lse_conntab_init(&w.tab, &cfg, &mem) == LSE_OK, "conntab_init failed");
 	}
-	while (lse_fdp_left(&f) > 0) {
+	LSE_TRACE(trace_start(&w, flags, &cfg));
+	for (unsigned step = 0; lse_fdp_left(&f) > 0; step++) {
 		uint8_t op = lse_fdp_u8(&f);
+		int fd = -1, fired;
 
-		if ((op & 7) == 7)
+		LSE_TRACE(lse_trace("step %u (op 0x%02x @%zu): ", step, op, f.tail));
+		if ((op & 7) == 7) {
+			LSE_TRACE(lse_trace("END\n"));
 			break;
-		if ((op & 7) == 0)
+		}
+		if ((op & 7) == 0) {
 			op_open(&w, op);
-		else if ((op & 7) == 6)
-			loop_settle(&w);
-		else
-			op_peer(&w, &f, op);
-		loop_once(&w);
+			fd = w.npeers - 1;
+			LSE_TRACE(trace_op(&w, op, fd, 0, 0));
+		} else if ((op & 7) == 6) {
+			int passes;
+
+			LSE_TRACE(lse_trace("LOOP until quiet: "));
+			passes = loop_settle(&w);
+			LSE_TRACE(lse_trace("%d passes, ", passes));
+		} else {
+			fd = op_peer(&w, &f, op);
+		}
+		fired = loop_once(&w);
+		LSE_TRACE(trace_after(&w, fired, fd));
 	}
+	LSE_TRACE(lse_trace("the end: every client reads everything until nothing moves\n"));
 	/* The end: every client reads everything until nothing moves. */
 	for (;;) {
 		int drained = 0;
@@ -319,6 +429,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (loop_settle(&w) == 0 && !drained)
 			break;
 	}
+	LSE_TRACE(trace_ends(&w, &cfg));
 	for (int fd = 0; fd < w.npeers; fd++) {
 		open += !w.peers[fd].server_closed;
 		LSE_ORACLE(w.peers[fd].unread == 0 || w.peers[fd].aborted, "output left unread");

@@ -34,6 +34,7 @@
 #include "lse_loop.h"
 #include "lse_sock.h"
 #include "model.h"
+#include "trace.h"
 
 #define PEERS 32
 
@@ -46,6 +47,11 @@ typedef struct peer {
 	int shut_wanted, shut, aborted, eof, dead;
 	unsigned long empty_at;   /* passes + 1 when a read last heard EAGAIN, or 0 */
 } peer;
+
+/* The clients of the run. The buffers live on from run to run. */
+static peer peers[PEERS];
+/* The explain mode's count of peers[] in use, for naming a connection. */
+static int trace_npeers;
 
 /* Loop passes that handled an event, ever. Only such a pass writes to a
  * client's socket or closes the server's end of it, so a socket found empty
@@ -71,15 +77,21 @@ static faults fx;
  * leaks. */
 static lse_failmem fm;
 
+static void trace_fault(const char *call, int fd, unsigned k);
+
 /* The fault for this call (harness/faultgen.h). */
-static unsigned fx_pick(void)
+static unsigned fx_pick(const char *call, int fd)
 {
-	return fx.on ? lse_faultgen_next(&fx.s) : LSE_FAULT_NONE;
+	unsigned k = fx.on ? lse_faultgen_next(&fx.s) : LSE_FAULT_NONE;
+
+	if (k != LSE_FAULT_NONE)
+		LSE_TRACE(trace_fault(call, fd, k));
+	return k;
 }
 
 static ptrdiff_t fx_read(void *ctx, int fd, uint8_t *buf, size_t len)
 {
-	switch (fx_pick()) {
+	switch (fx_pick("read", fd)) {
 	case LSE_FAULT_INTR: return LSE_IO_INTR;
 	case LSE_FAULT_AGAIN: return LSE_IO_AGAIN;
 	case LSE_FAULT_SHORT: len = len > 1 ? len / 2 : len; break;
@@ -91,7 +103,7 @@ static ptrdiff_t fx_read(void *ctx, int fd, uint8_t *buf, size_t len)
 
 static ptrdiff_t fx_write(void *ctx, int fd, const uint8_t *buf, size_t len)
 {
-	switch (fx_pick()) {
+	switch (fx_pick("write", fd)) {
 	case LSE_FAULT_INTR: return LSE_IO_INTR;
 	case LSE_FAULT_AGAIN: return LSE_IO_AGAIN;
 	case LSE_FAULT_SHORT: len = len > 1 ? len / 2 : len; break;
@@ -167,7 +179,7 @@ static int plain_accept(void *ctx, int listen_fd)
 static int fx_accept(void *ctx, int listen_fd)
 {
 	static const int errs[5] = { EINTR, EAGAIN, EMFILE, ENFILE, ECONNABORTED };
-	unsigned k = fx_pick();
+	unsigned k = fx_pick("accept", listen_fd);
 
 	(void)ctx;
 	if (k) {
@@ -178,6 +190,24 @@ static int fx_accept(void *ctx, int listen_fd)
 }
 
 static const lse_io fx_io = { fx_read, fx_write, NULL };
+
+static void trace_fault(const char *call, int fd, unsigned k)
+{
+	static const char *const io[6] = { "", "EINTR", "EAGAIN (spurious)", "a short count",
+					   "ECONNRESET/EPIPE", "" };
+	static const char *const acc[6] = { "", "EINTR", "EAGAIN", "EMFILE", "ENFILE", "ECONNABORTED" };
+	int conn = -1;
+
+	if (k == LSE_FAULT_OTHER && strcmp(call, "accept") != 0)
+		return;   /* no fault for reads and writes */
+	for (int i = 0; i < trace_npeers; i++)
+		if (peers[i].srv == fd)
+			conn = i;
+	lse_trace("\n    fault injected: %s on fd %d", call, fd);
+	if (conn >= 0)
+		lse_trace(" (conn %d)", conn);
+	lse_trace(": %s; ", strcmp(call, "accept") == 0 ? acc[k] : io[k]);
+}
 
 static lse_sock listener;   /* one listening socket for the whole run */
 static int listening;
@@ -445,15 +475,18 @@ static int client_edge(const lse_loop *l, lse_fdp *f, peer *p, unsigned sel)
 
 /* Returns whether the operation changed a socket in a way the loop can
  * see: wrote to one while a connection reads, shut or closed one, or read
- * one while a connection waits to write. */
-static int op_peer(const lse_loop *l, lse_fdp *f, peer *peers, int npeers, uint8_t op)
+ * one while a connection waits to write. *conn: the connection it was
+ * for, or -1. */
+static int op_peer(const lse_loop *l, lse_fdp *f, peer *peers, int npeers, uint8_t op, int *conn)
 {
 	uint8_t k = lse_fdp_u8(f);
 	size_t at = f->head, n;
 	peer *p;
 
+	*conn = -1;
 	if (npeers == 0)
 		return 0;
+	*conn = k % npeers;
 	p = &peers[k % npeers];
 	switch (op & 7) {
 	case 1:
@@ -508,6 +541,97 @@ static void check_peer(peer *p, uint32_t limit, int raw, int exact)
 		close(p->fd);
 }
 
+static void trace_start(uint8_t flags, const lse_loop_opts *o, unsigned fail_at)
+{
+	static const char *const names[8] = { NULL, NULL, NULL, "raw", NULL, NULL, NULL,
+					       "fault injection" };
+
+	lse_trace("settings: ");
+	lse_trace_flags(flags, names);
+	if (o->cfg.mode == LSE_MODE_RAW)
+		lse_trace("  raw echo, ring of %u bytes", (unsigned)o->cfg.chunk);
+	else
+		lse_trace("  framed, server limit %u", (unsigned)o->cfg.max_payload);
+	lse_trace("; I/O faults %s; the loop's allocation %u fails (0: none); up to %d connections\n"
+		  "schedule:\n", fx.on ? "on" : "off", fail_at, max_peers);
+}
+
+static void trace_op(uint8_t op, int conn, int npeers, size_t from, size_t to)
+{
+	static const char *const names[8] = { "OPEN", "SEND", "SEND_BIG", "DRAIN", "SHUT", "ABORT",
+					      "LOOP", "END" };
+	static const char *const edge[3] = { "room-1", "room", "room+1" };
+	unsigned i = op & 7;
+
+	trace_npeers = npeers;
+	if (conn < 0) {
+		lse_trace("%s: no connection yet; ", names[i]);
+		return;
+	}
+	lse_trace("conn %d ", conn);
+	if (i == 0)
+		lse_trace("OPEN through %s", op & 8 ? "the listening socket (accept)" : "a socketpair");
+	else if (i == 3 && (op & 0x80))
+		lse_trace("EDGE %s", edge[((op >> 3) & 15) % 3]);
+	else if (i == 4 && (op & 0x80))
+		lse_trace("SPLIT at boundary %u ahead", (op >> 3) & 15);
+	else if (i == 3 && lse_drive_drain(op >> 3) == SIZE_MAX)
+		lse_trace("DRAIN all");
+	else if (i == 3)
+		lse_trace("DRAIN %zu", lse_drive_drain(op >> 3));
+	else
+		lse_trace("%s", names[i]);
+	if (to > from)
+		lse_trace(", stream [%zu, %zu)", from, to);
+	lse_trace(": ");
+}
+
+/* After an operation and its loop pass (changed: 0 none taken, else 1 +
+ * what fired): the client's counts and, for a socketpair, the session. */
+static void trace_after(const lse_loop *l, int conn, int changed)
+{
+	const peer *p;
+	const lse_conn *c;
+
+	if (changed)
+		lse_trace("pass: %d fired", changed - 1);
+	else
+		lse_trace("no pass");
+	if (conn < 0 || conn >= trace_npeers) {
+		lse_trace("\n");
+		return;
+	}
+	p = &peers[conn];
+	lse_trace("; conn %d: wrote %zu of %zu, read %zu%s%s, ", conn, p->wrote, p->out.len,
+		  p->got.len, p->aborted ? ", aborted" : "", p->eof ? ", EOF" : "");
+	c = p->srv >= 0 && !p->dead ? lse_conntab_get(&l->tab, p->srv) : NULL;
+	if (c != NULL)
+		lse_trace_state(c->sess, p->out.p, l->o.cfg.mode == LSE_MODE_RAW);
+	else
+		lse_trace("%s\n", p->srv >= 0 ? "not in the loop" : "accepted (its session is not shown)");
+}
+
+/* Each connection's stream and answer, before the checks compare them. */
+static void trace_ends(int npeers, uint32_t limit, int raw)
+{
+	static lse_model_out m;
+
+	for (int i = 0; i < npeers; i++) {
+		const peer *p = &peers[i];
+		char who[32], title[64];
+
+		snprintf(who, sizeof who, "conn %d", i);
+		snprintf(title, sizeof title, "conn %d, the client's stream as written", i);
+		lse_trace("%s:%s%s%s\n", who, p->shut ? " half-closed" : "", p->aborted ? " aborted" : "",
+			  p->eof ? ", the server closed" : "");
+		lse_trace_stream(title, p->out.p, p->wrote, limit, raw);
+		if ((raw ? lse_model_raw_again(p->out.p, p->wrote, p->shut, &m)
+			 : lse_model_framed_again(p->out.p, p->wrote, p->shut, limit, &m)) == 0)
+			lse_trace_compare(who, p->got.p, p->got.len, m.buf, m.len, raw,
+					  p->aborted || fx.hard || fm.refused);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -519,7 +643,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * test the 1-byte ring in memory. */
 	static const uint32_t chunks[8] = { 16, 2, 7, 64, 277, 4096, 65536, 100000 };
 	static lse_loop l;
-	static peer peers[PEERS];
 	lse_loop_opts o = { { LSE_MODE_FRAMED, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
 	int npeers = 0;
 	unsigned fail_at;
@@ -568,25 +691,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * server) registers the listener; the loops after find it there. */
 	LSE_ORACLE(lse_loop_init_on(&l, &o, epfd, listener_in_set) == 0, "lse_loop_init_on");
 	listener_in_set = 1;
-	while (lse_fdp_left(&f) > 0) {
+	LSE_TRACE(trace_start(flags, &o, fail_at));
+	for (unsigned st = 0; lse_fdp_left(&f) > 0; st++) {
 		uint8_t op = lse_fdp_u8(&f);
+		size_t from = f.head;
+		int changed, conn = npeers;
 
-		int changed;
-
-		if ((op & 7) == 7)
+		LSE_TRACE(lse_trace("step %u (op 0x%02x @%zu): ", st, op, f.tail));
+		if ((op & 7) == 7) {
+			LSE_TRACE(lse_trace("END\n"));
 			break;
+		}
 		if ((op & 7) == 6) {
-			settle(&l);
+			LSE_TRACE(lse_trace("LOOP until quiet: "));
+			changed = settle(&l);
+			LSE_TRACE(lse_trace("%s\n", changed ? "something fired" : "nothing fired"));
 			continue;
 		}
 		changed = (op & 7) == 0 ? op_open(&l, peers, &npeers, op)
-					: op_peer(&l, &f, peers, npeers, op);
+					: op_peer(&l, &f, peers, npeers, op, &conn);
+		LSE_TRACE(trace_op(op, conn, npeers, from, f.head));
 		/* One loop pass after each operation that changed a socket: an
 		 * unchanged one gives the pass nothing new to see (the input's
 		 * LOOP operation runs the loop on demand, unless settled). */
 		if (changed)
-			step(&l);
+			changed = step(&l) + 1;
+		LSE_TRACE(trace_after(&l, conn, changed));
 	}
+	LSE_TRACE(lse_trace("the end: clients write the rest, half-close if asked, read everything\n"));
 	/* The end: clients write what is left, half-close if they meant to,
 	 * and read everything, until nothing moves. The loop is stepped again
 	 * only after a client did something it can see (as op_peer decides);
@@ -610,6 +742,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!moved && !seen)
 			break;
 	}
+	LSE_TRACE(trace_ends(npeers, o.cfg.max_payload, o.cfg.mode == LSE_MODE_RAW));
 	for (int i = 0; i < npeers; i++)
 		check_peer(&peers[i], o.cfg.max_payload, o.cfg.mode == LSE_MODE_RAW,
 			   !fx.hard && !fm.refused);
