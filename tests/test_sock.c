@@ -181,7 +181,7 @@ int __wrap_fcntl(int fd, int cmd, ...)
 	return __real_fcntl(fd, cmd, arg);
 }
 
-/* ---- helpers ---- */
+/* ---- paths and sockets ---- */
 
 static void at(char *out, size_t len, const char *name)
 {
