@@ -62,16 +62,17 @@ int lse_sock_default_path(char *out, size_t outlen, char *err, size_t errlen)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char dir[256];
+	int n;
 
 	if (xdg && xdg[0] == '/')
-		snprintf(dir, sizeof dir, "%s/lsecho", xdg);
+		n = snprintf(dir, sizeof dir, "%s/lsecho", xdg);
 	else
-		snprintf(dir, sizeof dir, "/tmp/lsecho-%u", (unsigned)getuid());
-	if (private_dir(dir, err, errlen) != 0)
-		return -1;
-	if ((size_t)snprintf(out, outlen, "%s/lsecho.sock", dir) >= outlen)
+		n = snprintf(dir, sizeof dir, "/tmp/lsecho-%u", (unsigned)getuid());
+	/* Checked before anything is made: a truncated name is another
+	 * directory. */
+	if ((size_t)n >= sizeof dir || (size_t)snprintf(out, outlen, "%s/lsecho.sock", dir) >= outlen)
 		return lse_errf(err, errlen, "default socket path under %s is too long", dir);
-	return 0;
+	return private_dir(dir, err, errlen);
 }
 
 static int make_addr(struct sockaddr_un *a, socklen_t *alen, const char *path,
@@ -109,12 +110,14 @@ static int clear_path(const char *path, const struct sockaddr_un *a, socklen_t a
 		return lse_errf(err, errlen, "refusing %s: it is a symbolic link", path);
 	if (!S_ISSOCK(st.st_mode))
 		return lse_errf(err, errlen, "refusing %s: it exists and is not a socket", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a server whose backlog is full (EAGAIN) is live too,
+	 * and a blocking connect would wait on it. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return lse_errf(err, errlen, "socket: %s", strerror(errno));
 	rc = connect(fd, (const struct sockaddr *)a, alen);
 	close(fd);
-	if (rc == 0)
+	if (rc == 0 || errno == EAGAIN)
 		return lse_errf(err, errlen, "a server is already listening on %s; leaving it alone", path);
 	if (errno != ECONNREFUSED)
 		return lse_errf(err, errlen, "cannot tell whether %s is in use: %s", path, strerror(errno));
@@ -139,10 +142,11 @@ static int bind_file(lse_sock *s, const struct sockaddr_un *a, socklen_t alen,
 	}
 	if (lstat(s->path, &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
 		return lse_errf(err, errlen, "%s changed under us after bind", s->path) - 1;
+	s->dev = st.st_dev;   /* ours from here: a failure below removes it */
+	s->ino = st.st_ino;
+	/* Only a default ACL on the directory makes it other than 0600. */
 	if ((st.st_mode & 0777) != 0600 && chmod(s->path, 0600) != 0)
 		return lse_errf(err, errlen, "chmod 0600 %s: %s", s->path, strerror(errno)) - 1;
-	s->dev = st.st_dev;
-	s->ino = st.st_ino;
 	return 0;
 }
 
@@ -159,11 +163,12 @@ int lse_sock_listen(lse_sock *s, const char *path, char *err, size_t errlen)
 	snprintf(s->path, sizeof s->path, "%s", path);
 	s->abstract = path[0] == '@';
 	if (!s->abstract) {
-		char dir[sizeof s->path];
-		const char *slash = strrchr(s->path, '/');
+		char buf[sizeof s->path];
+		const char *slash = strrchr(s->path, '/'), *dir;
 
-		snprintf(dir, sizeof dir, "%s", path);
-		if (dir_safe(dirname(dir), err, errlen) != 0)
+		snprintf(buf, sizeof buf, "%s", path);
+		dir = dirname(buf);   /* "." for a bare name: then buf is unchanged */
+		if (dir_safe(dir, err, errlen) != 0)
 			return -1;
 		s->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (s->dirfd < 0)
@@ -171,8 +176,10 @@ int lse_sock_listen(lse_sock *s, const char *path, char *err, size_t errlen)
 		s->base = slash ? slash + 1 : s->path;
 	}
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return lse_errf(err, errlen, "socket: %s", strerror(errno));
+	if (s->fd < 0) {
+		lse_errf(err, errlen, "socket: %s", strerror(errno));
+		goto out;
+	}
 	/* A file in the way is judged, and a stale one removed, only once. */
 	for (int attempt = 0;; attempt++) {
 		rc = s->abstract ? bind(s->fd, (struct sockaddr *)&a, alen)

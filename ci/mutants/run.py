@@ -318,7 +318,9 @@ def reach(out, jobs):
     objects = [o for o in objects if is_elf(o)]
 
     def cover(t):
-        d = os.path.join(raw, re.sub(r"[^A-Za-z0-9_.-]", "_", t["name"]))
+        # "test_server:activation" must not share a directory with ctest's
+        # own test_server_activation.
+        d = os.path.join(raw, re.sub(r"[^A-Za-z0-9_.-]", "_", t["name"].replace(":", "--")))
         os.makedirs(d)
         tt = dict(t, env=dict(t["env"], LLVM_PROFILE_FILE=os.path.join(d, "%p.profraw")))
         ok, why, dt = run_test(tt, None, 600)
