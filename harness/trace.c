@@ -19,11 +19,6 @@ __attribute__((constructor)) static void trace_init(void)
 	const char *v = getenv("LSE_EXPLAIN");
 
 	lse_trace_on = v != NULL && strcmp(v, "1") == 0;
-#ifndef LSE_EXPLAIN_BUILD
-	if (lse_trace_on)
-		fprintf(stderr, "LSE_EXPLAIN: this fuzzing build has no explain mode; "
-				"make explain FILE=<input> runs the input in one that has\n");
-#endif
 }
 
 /* Frames shown per stream: an account past this is not read anyway. */
