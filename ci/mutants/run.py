@@ -45,7 +45,8 @@ CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Isrc"]
 # fails them only by changing a golden file.
 META_TESTS = {"core_has_no_io", "canaries_apply", "no_process_words", "workflows_valid",
               "tests_have_timeouts", "corpus_in_sync", "afl_corpus_in_sync",
-              "regress_canary", "mutants_smoke", "figures_agree"}
+              "regress_canary", "mutants_smoke", "figures_agree",
+              "explain_corpus", "explain_canary"}
 SAN_ENV = {"ASAN_OPTIONS": "abort_on_error=1:detect_leaks=1:strict_string_checks=1",
            "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
 # Which fuzz targets link each file (harness/CMakeLists.txt).
