@@ -649,7 +649,8 @@ def main():
 
     res = list(results.values())
     report.write(out, res, per_file, t_start, settings(seconds, seeds, use_tests),
-                 stale=sorted(set(equivalent) - {m.id for fs in per_file.values() for m in fs[1]})
+                 stale=sorted({e for e in equivalent if e.split(":")[0] in per_file} -
+                              {m.id for fs in per_file.values() for m in fs[1]})
                  if not os.environ.get("DIFF") and not os.environ.get("MUTANTS_IDS") else [])
     floor = os.environ.get("MUTANTS_MIN", "")
     if floor:
