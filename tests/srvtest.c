@@ -441,7 +441,11 @@ static int diag_ask(uint32_t ino, uint32_t show, uint32_t *peer, uint32_t *unrea
 		return -1;
 	m = NLMSG_DATA(&a.h);
 	len = (int)(a.h.nlmsg_len - NLMSG_LENGTH(sizeof *m));
-	for (at = (const struct rtattr *)(m + 1); RTA_OK(at, len); at = RTA_NEXT(at, len)) {
+	/* RTA_NEXT by hand: the macro mixes int and unsigned, which gcc's
+	 * -Wconversion refuses. */
+	for (at = (const struct rtattr *)(m + 1); RTA_OK(at, len);
+	     len -= (int)RTA_ALIGN(at->rta_len),
+	     at = (const struct rtattr *)((const char *)at + RTA_ALIGN(at->rta_len))) {
 		if (at->rta_type == UNIX_DIAG_PEER && peer && RTA_PAYLOAD(at) >= sizeof *peer) {
 			memcpy(peer, RTA_DATA(at), sizeof *peer);
 			found |= 1;
