@@ -36,7 +36,7 @@ afl) dir=build/afl; args=(-DCMAKE_C_COMPILER=afl-clang-fast "${san[@]}" -DLSE_FU
 afl-plain) dir=build/afl-plain; args=(-DCMAKE_C_COMPILER=afl-clang-fast -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g" -DLSE_FUZZ_ENGINE=afl) ;;
 afl-cmplog) export AFL_LLVM_CMPLOG=1; dir=build/afl-cmplog; args=(-DCMAKE_C_COMPILER=afl-clang-fast "${san[@]}" -DLSE_FUZZ_ENGINE=afl) ;;
 tsan) dir=build/tsan; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O1 -g" -DLSE_SANITIZE=thread -DLSE_FUZZ_ENGINE=none) ;;
-cov) dir=build/cov; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O0 -g -fprofile-instr-generate -fcoverage-mapping" -DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate -DLSE_FUZZ_ENGINE=standalone) ;;
+cov) dir=build/cov; args=(-DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_C_FLAGS_DEBUG=-O0 -g -fprofile-instr-generate -fcoverage-mapping -DLSE_SANDBOX_SANITIZED=1" -DCMAKE_EXE_LINKER_FLAGS=-fprofile-instr-generate -DLSE_FUZZ_ENGINE=standalone) ;;
 fuzz-mut) dir=build/fuzz-mut; args=(-DCMAKE_C_COMPILER=clang "${san[@]}" -DLSE_FUZZ_ENGINE=libfuzzer -DLSE_FUZZ_MUTATOR=ON) ;;
 *) echo "ci/build.sh: unknown variant '$variant'" >&2; exit 2 ;;
 esac
