@@ -14,16 +14,22 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -1170,6 +1176,72 @@ static void check_harsh_env(void)
 	check_thread_failure();
 }
 
+/* An outer filter that refuses seccomp() with EPERM, as a systemd unit
+ * whose SystemCallFilter= lacks it does; everything else is allowed. */
+#if defined(__x86_64__)
+#define JAIL_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define JAIL_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef JAIL_ARCH
+struct jail_env {
+	const char *const *argv;
+	const char *err;
+};
+
+static int exec_no_seccomp(void *arg)
+{
+	const struct jail_env *e = arg;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, JAIL_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { (unsigned short)(sizeof f / sizeof *f), f };
+	int fd = open(e->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || dup2(fd, 2) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		return 126;
+	execv(server_bin, (char *const *)e->argv);
+	return 127;
+}
+#endif
+
+/* The filter cannot be installed (seccomp() refused from outside): the
+ * server says why and exits 1 at once, its signal thread stopped and its
+ * socket file removed, rather than serving unconfined. */
+static void check_sandbox_refused(void)
+{
+#ifdef JAIL_ARCH
+	char path[256], err[sizeof ((srvt_proc *)0)->err];
+	const char *argv[] = { server_bin, "--raw", "--socket", path, NULL };
+	struct jail_env e = { argv, err };
+	srvt_proc p;
+	char *log;
+
+	snprintf(path, sizeof path, "%s/jail.sock", tmp);
+	snprintf(err, sizeof err, "%s/jail.err", tmp);
+	if (!CHECK_EQ(srvt_fork(&p, exec_no_seccomp, &e), 0))
+		return;
+	snprintf(p.err, sizeof p.err, "%s", err);
+	CHECK_EQ(srvt_wait(&p, STOP_MS), 0);
+	CHECK_EQ(srvt_exit_code(&p), 1);
+	CHECK(access(path, F_OK) != 0);
+	log = srvt_stderr(&p);
+	if (!CHECK(strstr(log, "lsecho-server: seccomp: cannot make a filter") != NULL && log_clean(log)))
+		fprintf(stderr, "  under a filter refusing seccomp(), status %#x, log:\n%s", p.status, log);
+	free(log);
+#else
+	printf("   no outer filter for this architecture: the refused-seccomp check is skipped\n");
+#endif
+}
+
 /* --no-sandbox: no filter (start() checks Seccomp: 0), and it serves. */
 static void check_no_sandbox(void)
 {
@@ -1304,6 +1376,7 @@ static void check_cli(void)
 	}
 	check_env_bad();
 	check_no_sandbox();
+	check_sandbox_refused();
 	check_harsh_env();
 	if (CHECK_EQ(srvt_spawn(&p, tmp, "help", server_bin, help), 0)) {
 		CHECK_EQ(srvt_wait(&p, READY_MS), 0);
