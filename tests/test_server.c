@@ -4,7 +4,8 @@
  * (tests/model.h) for that connection's own stream.
  *
  * Usage: test_server PATH-TO-lsecho-server [SECTION...]
- * (the sections are listed in main(); by default all but "signals").
+ * (the sections are listed in main(); by default all but "signals" and
+ * "activation", which ctest runs apart).
  *
  * Every wait is bounded (see the *_MS constants); every server is stopped
  * with SIGTERM and must exit 0, remove its socket file and print no
@@ -2289,7 +2290,11 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || access(argv[1], X_OK) != 0 || pick(argc - 2, argv + 2, on) != 0) {
 		fprintf(stderr, "usage: test_server PATH-TO-lsecho-server [SECTION...]\n"
-			"sections (default: all but signals):");
+			"sections (default: all but");
+		for (size_t k = 0; k < NSECTIONS; k++)
+			if (!sections[k].by_default)
+				fprintf(stderr, " %s", sections[k].name);
+		fprintf(stderr, "):");
 		for (size_t k = 0; k < NSECTIONS; k++)
 			fprintf(stderr, " %s", sections[k].name);
 		fputc('\n', stderr);
