@@ -217,8 +217,9 @@ static void test_setup_failures(void)
 		while (nfill < 4096 && (filler[nfill] = open("/dev/null", O_RDONLY)) >= 0)
 			nfill++;   /* every hole below the limit taken */
 		refused_how("no descriptor for the eventfd", &o, "cannot set up", 0);
-		/* Then one descriptor more each time: the socket's directory,
-		 * the socket, the first loop's epoll set, the second's. */
+		/* Then room for one descriptor more each time (every number
+		 * below the limit is taken): the socket's directory, the
+		 * socket, the first loop's epoll set, the second's. */
 		{
 			static const char *const want[] = {
 				"directory ", "socket: Too many open files",
@@ -227,7 +228,8 @@ static void test_setup_failures(void)
 			};
 
 			for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
-				close(filler[--nfill]);
+				low.rlim_cur++;
+				CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
 				refused_how(want[k], &o, want[k], 0);
 			}
 		}
