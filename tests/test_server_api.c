@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -371,6 +372,42 @@ static void test_run_stop(void)
 	lse_server_close(NULL);
 }
 
+/* A passed socket on descriptor 1 (any above 0 is one): adopted, its
+ * address the server's; with a path as well, refused. */
+static void test_passed_fd1(void)
+{
+	lse_server_opts o = { .listen_fd = 1, .mode = LSE_MODE_RAW, .threads = 1, .quiet = 1 };
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct open_call c;
+	char name[64], path[160];
+	int saved1, ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	socklen_t len;
+
+	snprintf(name, sizeof name, "@lsecho-api-passed-%ld", (long)getpid());
+	memcpy(a.sun_path + 1, name + 1, strlen(name) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
+	if (!CHECK(ls >= 0) || !CHECK_EQ(bind(ls, (struct sockaddr *)&a, len), 0) ||
+	    !CHECK_EQ(listen(ls, 8), 0))
+		return;
+	fflush(stdout);
+	saved1 = dup(1);
+	CHECK_EQ(dup2(ls, 1), 1);
+	close(ls);
+	snprintf(path, sizeof path, "%s/passed.sock", tmp);
+	o.socket_path = path;
+	c = (struct open_call){ o, NULL, "", 0 };
+	CHECK_EQ(do_open(&c), -1);   /* one or the other */
+	o.socket_path = NULL;
+	c = (struct open_call){ o, NULL, "", 0 };
+	if (CHECK_EQ(do_open(&c), 0)) {
+		CHECK(strcmp(lse_server_path(c.srv), name) == 0);
+		CHECK_EQ(lse_server_sock_dirfd(c.srv), -1);
+		lse_server_close(c.srv);
+	}
+	dup2(saved1, 1);
+	close(saved1);
+}
+
 static void run_capture(void *arg)
 {
 	struct open_call *c = arg;
@@ -414,6 +451,7 @@ int main(void)
 	test_defaults_and_line();
 	test_run_stop();
 	test_thread_fails();
+	test_passed_fd1();
 	{
 		char cmd[128];
 
