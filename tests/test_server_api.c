@@ -373,7 +373,8 @@ static void test_run_stop(void)
 }
 
 /* A passed socket on descriptor 1 (any above 0 is one): adopted, its
- * address the server's; with a path as well, refused. */
+ * address the server's, and the default socket directory left alone (not
+ * made); with a path as well, refused. */
 static void test_passed_fd1(void)
 {
 	lse_server_opts o = { .listen_fd = 1, .mode = LSE_MODE_RAW, .threads = 1, .quiet = 1 };
@@ -398,12 +399,18 @@ static void test_passed_fd1(void)
 	c = (struct open_call){ o, NULL, "", 0 };
 	CHECK_EQ(do_open(&c), -1);   /* one or the other */
 	o.socket_path = NULL;
+	snprintf(path, sizeof path, "%s/xdg-passed", tmp);
+	CHECK_EQ(mkdir(path, 0700), 0);
+	setenv("XDG_RUNTIME_DIR", path, 1);
 	c = (struct open_call){ o, NULL, "", 0 };
 	if (CHECK_EQ(do_open(&c), 0)) {
 		CHECK(strcmp(lse_server_path(c.srv), name) == 0);
 		CHECK_EQ(lse_server_sock_dirfd(c.srv), -1);
 		lse_server_close(c.srv);
 	}
+	strcat(path, "/lsecho");
+	CHECK(access(path, F_OK) != 0);
+	unsetenv("XDG_RUNTIME_DIR");
 	dup2(saved1, 1);
 	close(saved1);
 }
