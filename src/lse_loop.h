@@ -53,7 +53,9 @@ int lse_loop_init(lse_loop *l, const lse_loop_opts *o);
 int lse_loop_init_on(lse_loop *l, const lse_loop_opts *o, int epfd, int registered);
 
 /* Closes every connection it holds and frees; the listen and stop fds stay
- * the caller's, and so does a lent epoll set. */
+ * the caller's, and so does a lent epoll set. Called once after every init,
+ * a failed one too (which may have made the epoll set): the loop's last
+ * call, after which l may only be initialised again. */
 void lse_loop_fini(lse_loop *l);
 
 

@@ -12,7 +12,9 @@
  *
  * Builds with a sanitizer add what its runtime needs at exit and on a
  * report (LSE_SANDBOX_SANITIZED): LeakSanitizer stops the world with a
- * ptrace()ing clone, reads /proc, and a report runs llvm-symbolizer. */
+ * ptrace()ing clone, reads /proc, and a report runs llvm-symbolizer. The
+ * coverage build (ci/build.sh cov) sets it too: its profile runtime asks
+ * prctl(PR_GET_PDEATHSIG) at exit and opens and writes the .profraw file. */
 #ifndef LSE_SANDBOX_H
 #define LSE_SANDBOX_H
 

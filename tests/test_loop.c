@@ -3,6 +3,7 @@
  * no threads, sleeps or clocks in the way. Each connection's output must be
  * its own model's; closes must match; no descriptor may leak. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -24,14 +26,20 @@
 
 #define CONNS 40
 
-/* epoll_ctl, counted by operation (linked with --wrap=epoll_ctl). */
+/* epoll_ctl, counted by operation (linked with --wrap=epoll_ctl); while
+ * ctl_fail_op is set, that operation fails with ENOMEM, as the kernel's
+ * does when it cannot allocate. */
 int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e);
-static int ctl_count[4];
+static int ctl_count[4], ctl_fail_op;
 
 int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e)
 {
 	if (op >= 0 && op < 4)
 		ctl_count[op]++;
+	if (ctl_fail_op != 0 && op == ctl_fail_op) {
+		errno = ENOMEM;
+		return -1;
+	}
 	return __real_epoll_ctl(epfd, op, fd, e);
 }
 
@@ -540,7 +548,8 @@ static void test_loop_add_refused(void)
 
 /* A loop that cannot start says so, and its fini closes nothing that is
  * not its own: here descriptor 0 is a regular file that epoll refuses as a
- * listener, then a bad configuration fails before any epoll set exists. */
+ * listener, then as the stop descriptor, then a bad configuration fails
+ * before any epoll set exists. */
 static void test_loop_init_fails(void)
 {
 	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, 0, -1, 0, NULL };
@@ -555,6 +564,14 @@ static void test_loop_init_fails(void)
 	CHECK_EQ(lse_loop_init(&l, &o), -1);
 	lse_loop_fini(&l);
 	CHECK(fcntl(0, F_GETFD) >= 0);   /* still open */
+	o.listen_fd = -1;   /* the same, as the stop descriptor */
+	o.stop_fd = 0;
+	errno = 0;
+	CHECK_EQ(lse_loop_init(&l, &o), -1);
+	CHECK_EQ(errno, EPERM);
+	lse_loop_fini(&l);
+	CHECK(fcntl(0, F_GETFD) >= 0);
+	o.stop_fd = -1;
 	o.listen_fd = -1;
 	o.cfg.chunk = LSE_CHUNK_MAX + 1;
 	CHECK_EQ(lse_loop_init(&l, &o), -1);
@@ -609,14 +626,14 @@ static int occurrences(const char *hay, const char *needle)
  * --wrap=epoll_wait). While probing, the wait itself is made with timeout
  * 0, so a test can ask for a long wait and see what the loop would do. */
 int __real_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout);
-static int wait_probe, wait_timeout, wait_eintr;
+static int wait_probe, wait_timeout, wait_errno;
 
 int __wrap_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
 	wait_timeout = timeout;
-	if (wait_eintr) {   /* as after SIGSTOP and SIGCONT */
-		wait_eintr = 0;
-		errno = EINTR;
+	if (wait_errno) {   /* the next wait fails with it, once */
+		errno = wait_errno;
+		wait_errno = 0;
 		return -1;
 	}
 	return __real_epoll_wait(epfd, ev, max, wait_probe ? 0 : timeout);
@@ -644,8 +661,14 @@ static void test_loop_waits(void)
 	uint64_t one = 1;
 
 	CHECK_EQ(lse_loop_init(&l, &o), 0);
-	wait_eintr = 1;   /* interrupted: nothing happened, not an error */
+	wait_errno = EINTR;   /* interrupted (as after SIGSTOP and SIGCONT): not an error */
 	CHECK_EQ(lse_loop_run_once(&l, 0), 0);
+	/* Any other failure is the loop's end: -1, errno kept, so the thread
+	 * running it stops instead of spinning on a broken set. */
+	wait_errno = EBADF;
+	errno = 0;
+	CHECK_EQ(lse_loop_run_once(&l, -1), -1);
+	CHECK_EQ(errno, EBADF);
 	CHECK_EQ(timeout_of(&l, -1), -1);
 	CHECK_EQ(timeout_of(&l, 0), 0);
 	CHECK_EQ(timeout_of(&l, 150), 150);
@@ -827,6 +850,290 @@ static void test_loop_accepting(void)
 	CHECK_EQ(lse_t_count_fds(), fds_before - 3);   /* efd, epfd, saved0 */
 }
 
+/* Descriptor 0 made free, as for a daemon started with stdin closed; the
+ * saved copy for restore0. */
+static int free0(void)
+{
+	int saved = dup(0);
+
+	close(0);
+	return saved;
+}
+
+static void restore0(int saved)
+{
+	dup2(saved, 0);
+	close(saved);
+}
+
+/* A connection whose new interest epoll cannot take (EPOLL_CTL_MOD fails):
+ * closed, never left registered for what it no longer wants (a reader
+ * lagging behind its echo would otherwise wait forever for an EPOLLOUT the
+ * set was never told of). */
+static void test_loop_mod_fails(void)
+{
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
+	static lse_loop l;
+	static uint8_t in[200000];
+	int sv[2], small = 4096, fds_before = lse_t_count_fds();
+	uint8_t buf[8192];
+	size_t sent = 0;
+	ssize_t n;
+
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+	CHECK_EQ(lse_loop_add(&l, sv[1]), 0);
+	ctl_fail_op = EPOLL_CTL_MOD;
+	for (int round = 0; round < 50 && lse_loop_count(&l) > 0; round++) {
+		while (sent < sizeof in && (n = write(sv[0], in + sent, sizeof in - sent)) > 0)
+			sent += (size_t)n;
+		settle(&l);
+	}
+	ctl_fail_op = 0;
+	CHECK(ctl_count[EPOLL_CTL_MOD] > 0);
+	CHECK_EQ(lse_loop_count(&l), 0);
+	while ((n = read(sv[0], buf, sizeof buf)) > 0)
+		;
+	CHECK(n == 0 || errno == ECONNRESET);   /* the end, after what was echoed */
+	close(sv[0]);
+	lse_loop_fini(&l);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
+}
+
+/* An accept hook that hands out, once, a descriptor with no peer
+ * credentials (a pipe: SO_PEERCRED fails), then accepts for real. */
+struct odd_accept {
+	int fd;
+};
+
+static int accept_odd(void *ctx, int listen_fd)
+{
+	struct odd_accept *a = ctx;
+	int fd = a->fd;
+
+	if (fd >= 0) {
+		a->fd = -1;
+		return fd;
+	}
+	return accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+struct uncredited {
+	lse_loop *l;
+	int client;
+};
+
+static void settle_uncredited(void *arg)
+{
+	settle(((struct uncredited *)arg)->l);
+}
+
+/* A peer whose credentials cannot be read is refused like a stranger:
+ * closed and logged, never served; the next one in the batch still is. */
+static void test_loop_peer_uncredited(void)
+{
+	int pfd[2], efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), fds_before;
+	struct odd_accept a = { -1 };
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, accept_odd, &a, -1, efd, 0, NULL };
+	static lse_loop l;
+	struct uncredited u = { &l, -1 };
+	struct sockaddr_un addr;
+	socklen_t len = sizeof addr;
+	lse_sock ls;
+	char name[64], err[256], log[512], buf[8];
+
+	snprintf(name, sizeof name, "@lsecho-test-cred-%ld", (long)getpid());
+	CHECK_EQ(lse_sock_listen(&ls, name, err, sizeof err), 0);
+	CHECK_EQ(getsockname(ls.fd, (struct sockaddr *)&addr, &len), 0);
+	o.listen_fd = ls.fd;
+	fds_before = lse_t_count_fds();
+	CHECK_EQ(pipe2(pfd, O_CLOEXEC), 0);
+	a.fd = pfd[0];
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	u.client = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK_EQ(connect(u.client, (const struct sockaddr *)&addr, len), 0);
+	lse_t_capture_stderr(settle_uncredited, &u, log, sizeof log);
+	if (!CHECK(strstr(log, "lsecho-server: refused a peer: SO_PEERCRED: ") == log))
+		fprintf(stderr, "  log: %s", log);
+	CHECK(write(pfd[1], "x", 1) == -1 && errno == EPIPE);   /* its read end closed */
+	CHECK_EQ(lse_loop_count(&l), 1);   /* the real client, served */
+	CHECK_EQ(write(u.client, "ok", 2), 2);
+	settle(&l);
+	CHECK_EQ(read(u.client, buf, sizeof buf), 2);
+	close(u.client);
+	close(pfd[1]);
+	settle(&l);
+	lse_loop_fini(&l);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
+	lse_sock_close(&ls);
+	close(efd);
+}
+
+/* Every descriptor taken: init fails with EMFILE (from epoll_create1) and
+ * opens nothing. Descriptor 0 free: the set may be descriptor 0, which is
+ * as good as any, and fini closes it. */
+static void test_loop_init_descriptors(void)
+{
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
+	static lse_loop l;
+	static int filler[4096];
+	int nfill = 0, maxfd = 0, saved0, sv[2], fds_before = lse_t_count_fds();
+	struct rlimit rl, low;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char buf[8];
+
+	while (d && (e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && atoi(e->d_name) > maxfd)
+			maxfd = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = (rlim_t)maxfd + 1;
+	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (nfill < 4096 && (filler[nfill] = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		nfill++;
+	errno = 0;
+	CHECK_EQ(lse_loop_init(&l, &o), -1);
+	CHECK_EQ(errno, EMFILE);
+	lse_loop_fini(&l);
+	while (nfill > 0)
+		close(filler[--nfill]);
+	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
+
+	saved0 = free0();
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	CHECK_EQ(l.epfd, 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(lse_loop_add(&l, sv[1]), 0);
+	CHECK_EQ(write(sv[0], "zero", 4), 4);
+	settle(&l);
+	CHECK_EQ(read(sv[0], buf, sizeof buf), 4);
+	lse_loop_fini(&l);
+	CHECK(fcntl(0, F_GETFD) == -1 && errno == EBADF);   /* the set, closed */
+	CHECK_EQ(read(sv[0], buf, sizeof buf), 0);
+	close(sv[0]);
+	restore0(saved0);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
+}
+
+/* fini closes every connection it holds, descriptor 0's too. */
+static void test_loop_fini_closes(void)
+{
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, -1, 0, NULL };
+	static lse_loop l;
+	int saved0, sv[2], fds_before = lse_t_count_fds();
+	char buf[8];
+
+	CHECK_EQ(lse_loop_init(&l, &o), 0);
+	saved0 = free0();
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(sv[0], 0);
+	CHECK_EQ(lse_loop_add(&l, sv[0]), 0);
+	CHECK_EQ(write(sv[1], "held", 4), 4);
+	settle(&l);
+	CHECK_EQ(read(sv[1], buf, sizeof buf), 4);
+	CHECK_EQ(lse_loop_count(&l), 1);
+	lse_loop_fini(&l);
+	CHECK(fcntl(0, F_GETFD) == -1 && errno == EBADF);
+	CHECK_EQ(read(sv[1], buf, sizeof buf), 0);   /* the client sees the end */
+	close(sv[1]);
+	restore0(saved0);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
+}
+
+/* Lent sets at their edges: a bad configuration fails as lse_loop_init
+ * does; the set, the stop descriptor and the listener may each be
+ * descriptor 0; a loop told its listener is registered waits as long as
+ * asked; and without a listener a shutdown takes out the stop descriptor
+ * alone, and a fini with nothing to put back costs no syscall. */
+static void test_loop_lent_edges(void)
+{
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC), epfd, saved0, fds_before;
+	lse_loop_opts o = { { LSE_MODE_RAW, 0, 0 }, NULL, NULL, NULL, -1, efd, 0, NULL };
+	static lse_loop l;
+	uint64_t one = 1;
+	lse_sock ls;
+	char name[64], err[256];
+
+	fds_before = lse_t_count_fds();
+	o.cfg.chunk = LSE_CHUNK_MAX + 1;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	errno = 0;
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), -1);
+	CHECK_EQ(errno, EINVAL);
+	lse_loop_fini(&l);
+	CHECK(fcntl(epfd, F_GETFD) >= 0);
+	o.cfg.chunk = 0;
+	/* No listener, the stop descriptor registered: shutdown takes one
+	 * descriptor out, fini puts it back; a loop that was not shut down
+	 * touches nothing at fini. */
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), 0);
+	memset(ctl_count, 0, sizeof ctl_count);
+	lse_loop_fini(&l);
+	CHECK_EQ(ctl_count[EPOLL_CTL_ADD] + ctl_count[EPOLL_CTL_DEL], 0);
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 1), 0);
+	CHECK_EQ(write(efd, &one, sizeof one), (ssize_t)sizeof one);
+	memset(ctl_count, 0, sizeof ctl_count);
+	settle(&l);
+	CHECK(lse_loop_done(&l));
+	CHECK_EQ(ctl_count[EPOLL_CTL_DEL], 1);
+	CHECK_EQ(read(efd, &one, sizeof one), (ssize_t)sizeof one);
+	lse_loop_fini(&l);
+	CHECK(in_set(epfd, efd));
+	close(epfd);
+
+	/* The lent set is descriptor 0: fini leaves it open, as the
+	 * caller's. */
+	saved0 = free0();
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	CHECK_EQ(epfd, 0);
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), 0);
+	lse_loop_fini(&l);
+	CHECK(in_set(0, efd));
+	close(0);
+
+	/* The stop descriptor is descriptor 0: after a shutdown, fini puts it
+	 * back in the set. */
+	CHECK_EQ(dup(efd), 0);
+	o.stop_fd = 0;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), 0);
+	CHECK_EQ(write(efd, &one, sizeof one), (ssize_t)sizeof one);
+	settle(&l);
+	CHECK(lse_loop_done(&l));
+	CHECK(!in_set(epfd, 0));
+	CHECK_EQ(read(efd, &one, sizeof one), (ssize_t)sizeof one);
+	lse_loop_fini(&l);
+	CHECK(in_set(epfd, 0));
+	close(0);
+	close(epfd);
+
+	/* The listener is descriptor 0 and registered already: the loop
+	 * knows it is accepting, so it waits as long as asked (a paused one
+	 * would look again every 100 ms). */
+	snprintf(name, sizeof name, "@lsecho-test-lent0-%ld", (long)getpid());
+	CHECK_EQ(lse_sock_listen(&ls, name, err, sizeof err), 0);
+	CHECK_EQ(ls.fd, 0);
+	o.stop_fd = efd;
+	o.listen_fd = 0;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 0), 0);
+	lse_loop_fini(&l);
+	CHECK_EQ(lse_loop_init_on(&l, &o, epfd, 1), 0);
+	CHECK(l.accepting);
+	CHECK_EQ(timeout_of(&l, -1), -1);
+	lse_loop_fini(&l);
+	close(epfd);
+	lse_sock_close(&ls);
+	restore0(saved0);
+	CHECK_EQ(lse_t_count_fds(), fds_before);
+	close(efd);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);   /* clients write to servers that closed */
@@ -842,5 +1149,10 @@ int main(void)
 	test_loop_stop();
 	test_loop_lent_set();
 	test_loop_full_socket_not_written();
+	test_loop_mod_fails();
+	test_loop_peer_uncredited();
+	test_loop_init_descriptors();
+	test_loop_fini_closes();
+	test_loop_lent_edges();
 	return lse_t_report();
 }

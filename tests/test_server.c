@@ -4,7 +4,8 @@
  * (tests/model.h) for that connection's own stream.
  *
  * Usage: test_server PATH-TO-lsecho-server [SECTION...]
- * (the sections are listed in main(); by default all but "signals").
+ * (the sections are listed in main(); by default all but "signals" and
+ * "activation", which ctest runs apart).
  *
  * Every wait is bounded (see the *_MS constants); every server is stopped
  * with SIGTERM and must exit 0, remove its socket file and print no
@@ -14,16 +15,22 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/sockios.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -1007,6 +1014,7 @@ struct harsh_env {
 	int err_fd;
 	const char *const *argv;
 	int nproc;   /* > 0: run as nobody with RLIMIT_NPROC at this */
+	int no_leak_check;   /* LeakSanitizer off (its tracer is a process too) */
 };
 
 static int exec_harsh(void *arg)
@@ -1022,6 +1030,13 @@ static int exec_harsh(void *arg)
 	}
 	if (h->err_fd >= 0)
 		dup2(h->err_fd, 2);
+	if (h->no_leak_check) {
+		char opts[512];
+
+		snprintf(opts, sizeof opts, "%s:detect_leaks=0",
+			 getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "");
+		setenv("ASAN_OPTIONS", opts, 1);
+	}
 	if (h->nproc > 0) {
 		rl.rlim_cur = rl.rlim_max = (rlim_t)h->nproc;
 		if (setgroups(0, NULL) != 0 || setresgid(NOBODY, NOBODY, NOBODY) != 0 ||
@@ -1066,18 +1081,18 @@ static long proc_limit(pid_t pid, int hard)
 }
 
 /* A thread that cannot start (RLIMIT_NPROC, as nobody): the server says
- * so and exits 1 at once, rather than serving short-handed or hanging. */
-static void check_thread_failure(void)
+ * which and exits 1 at once, rather than serving short-handed or hanging,
+ * and removes its socket file. With a limit of 1 the signal thread is the
+ * one (LeakSanitizer is off there: its tracer at exit could not start
+ * either); with 4, an event-loop thread (or the signal thread, if nobody
+ * runs other processes just then). */
+static void check_thread_failure_at(int nproc, const char *want)
 {
-	char dir[256], path[300];
+	char dir[64], path[128], errpath[sizeof ((srvt_proc *)0)->err];
 	const char *argv[] = { server_bin, "--threads", "8", "--socket", path, NULL };
-	struct harsh_env h = { -1, argv, 4 };
+	struct harsh_env h = { -1, argv, nproc, nproc == 1 };
 	srvt_proc p;
 
-	if (geteuid() != 0) {
-		printf("   not root: the thread-limit check is skipped\n");
-		return;
-	}
 	/* Outside the test's private directory, which nobody cannot enter. */
 	snprintf(dir, sizeof dir, "/tmp/lsecho-nproc-XXXXXX");
 	if (!CHECK(mkdtemp(dir) != NULL) || !CHECK_EQ(chown(dir, NOBODY, NOBODY), 0)) {
@@ -1085,19 +1100,41 @@ static void check_thread_failure(void)
 		return;
 	}
 	snprintf(path, sizeof path, "%s/s.sock", dir);
-	if (CHECK_EQ(srvt_fork(&p, exec_harsh, &h), 0)) {
+	snprintf(errpath, sizeof errpath, "%s/nproc-%d.err", tmp, nproc);
+	h.err_fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (CHECK(h.err_fd >= 0) && CHECK_EQ(srvt_fork(&p, exec_harsh, &h), 0)) {
+		char *log;
+
+		snprintf(p.err, sizeof p.err, "%s", errpath);
 		CHECK_EQ(srvt_wait(&p, STOP_MS), 0);
 		CHECK_EQ(srvt_exit_code(&p), 1);
+		CHECK(access(path, F_OK) != 0);
+		log = srvt_stderr(&p);
+		if (!CHECK(strstr(log, want) != NULL && log_clean(log)))
+			fprintf(stderr, "  RLIMIT_NPROC %d: want \"%s\" in:\n%s", nproc, want, log);
+		free(log);
 	}
+	if (h.err_fd >= 0)
+		close(h.err_fd);
 	unlink(path);
 	rmdir(dir);
+}
+
+static void check_thread_failure(void)
+{
+	if (geteuid() != 0) {
+		printf("   not root: the thread-limit check is skipped\n");
+		return;
+	}
+	check_thread_failure_at(1, "lsecho-server: cannot start the signal thread\n");
+	check_thread_failure_at(4, "lsecho-server: cannot start ");
 }
 
 static void check_harsh_env(void)
 {
 	char path[256];
 	const char *argv[] = { server_bin, "--raw", "--socket", path, NULL };
-	struct harsh_env h = { -1, argv, 0 };
+	struct harsh_env h = { -1, argv, 0, 0 };
 	int pfd[2], fd;
 	char buf[8];
 	ssize_t n = -1;
@@ -1139,6 +1176,72 @@ static void check_harsh_env(void)
 	CHECK_EQ(srvt_wait(&p, STOP_MS), 0);
 	CHECK_EQ(srvt_exit_code(&p), 0);
 	check_thread_failure();
+}
+
+/* An outer filter that refuses seccomp() with EPERM, as a systemd unit
+ * whose SystemCallFilter= lacks it does; everything else is allowed. */
+#if defined(__x86_64__)
+#define JAIL_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define JAIL_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#ifdef JAIL_ARCH
+struct jail_env {
+	const char *const *argv;
+	const char *err;
+};
+
+static int exec_no_seccomp(void *arg)
+{
+	const struct jail_env *e = arg;
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, JAIL_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { (unsigned short)(sizeof f / sizeof *f), f };
+	int fd = open(e->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || dup2(fd, 2) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+		return 126;
+	execv(server_bin, (char *const *)e->argv);
+	return 127;
+}
+#endif
+
+/* The filter cannot be installed (seccomp() refused from outside): the
+ * server says why and exits 1 at once, its signal thread stopped and its
+ * socket file removed, rather than serving unconfined. */
+static void check_sandbox_refused(void)
+{
+#ifdef JAIL_ARCH
+	char path[256], err[sizeof ((srvt_proc *)0)->err];
+	const char *argv[] = { server_bin, "--raw", "--socket", path, NULL };
+	struct jail_env e = { argv, err };
+	srvt_proc p;
+	char *log;
+
+	snprintf(path, sizeof path, "%s/jail.sock", tmp);
+	snprintf(err, sizeof err, "%s/jail.err", tmp);
+	if (!CHECK_EQ(srvt_fork(&p, exec_no_seccomp, &e), 0))
+		return;
+	snprintf(p.err, sizeof p.err, "%s", err);
+	CHECK_EQ(srvt_wait(&p, STOP_MS), 0);
+	CHECK_EQ(srvt_exit_code(&p), 1);
+	CHECK(access(path, F_OK) != 0);
+	log = srvt_stderr(&p);
+	if (!CHECK(strstr(log, "lsecho-server: seccomp: cannot make a filter") != NULL && log_clean(log)))
+		fprintf(stderr, "  under a filter refusing seccomp(), status %#x, log:\n%s", p.status, log);
+	free(log);
+#else
+	printf("   no outer filter for this architecture: the refused-seccomp check is skipped\n");
+#endif
 }
 
 /* --no-sandbox: no filter (start() checks Seccomp: 0), and it serves. */
@@ -1275,6 +1378,7 @@ static void check_cli(void)
 	}
 	check_env_bad();
 	check_no_sandbox();
+	check_sandbox_refused();
 	check_harsh_env();
 	if (CHECK_EQ(srvt_spawn(&p, tmp, "help", server_bin, help), 0)) {
 		CHECK_EQ(srvt_wait(&p, READY_MS), 0);
@@ -1890,6 +1994,190 @@ static void check_split(void)
 	stop_clean(&p, path);
 }
 
+/* ---- 13. out of descriptors ---- */
+
+#define NOFILE_LIMIT 64    /* the server's RLIMIT_NOFILE, soft and hard */
+#define NOFILE_EXTRA 6     /* clients beyond what it can hold */
+#define PAUSED_MS 500      /* well past the loop's 100 ms accept pause */
+
+struct nofile_env {
+	const char *const *argv;
+	const char *err;
+};
+
+/* The server with a small hard limit on open files (the soft one is
+ * raised to it at start, so both are set), its stderr to a file. */
+static int exec_nofile(void *arg)
+{
+	const struct nofile_env *e = arg;
+	struct rlimit rl = { NOFILE_LIMIT, NOFILE_LIMIT };
+	int fd = open(e->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || dup2(fd, 2) < 0 || setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 126;
+	execv(server_bin, (char *const *)e->argv);
+	return 127;
+}
+
+/* Descriptor numbers below NOFILE_LIMIT that process pid has free: how
+ * many more connections it can accept. */
+static int nofile_free(pid_t pid)
+{
+	char path[64];
+	int n = NOFILE_LIMIT;
+
+	for (int fd = 0; fd < NOFILE_LIMIT; fd++) {
+		snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)pid, fd);
+		n -= access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *q = strstr(hay, needle); q; q = strstr(q + 1, needle))
+		n++;
+	return n;
+}
+
+/* Reads what has arrived on client fd into got (up to want bytes): 1 once
+ * got holds want bytes, -1 at EOF or an error, 0 otherwise. */
+static int echo_poll(int fd, char *got, size_t *have, size_t want)
+{
+	ssize_t n = 0;
+
+	while (*have < want && (n = read(fd, got + *have, want - *have)) > 0)
+		*have += (size_t)n;
+	if (*have == want)
+		return 1;
+	return n == 0 || (n < 0 && errno != EAGAIN) ? -1 : 0;
+}
+
+/* Sends msg on each of fds[from, to) and waits up to ms, or until enough
+ * have come back whole (marked in served); returns how many did. */
+static int echo_all(const int *fds, int from, int to, const char *msg, int ms, int enough,
+		    int *served)
+{
+	char got[64][32];
+	size_t have[64] = { 0 }, len = strlen(msg);
+	int done = 0, n = to - from;
+	long end = srvt_now_ms() + ms;
+
+	for (int i = from; i < to; i++)
+		if (write(fds[i], msg, len) != (ssize_t)len)
+			return -1;
+	memset(served + from, 0, (size_t)n * sizeof *served);
+	while (done < enough && srvt_now_ms() < end) {
+		for (int i = from; i < to; i++)
+			if (!served[i] && echo_poll(fds[i], got[i - from], &have[i - from], len) == 1 &&
+			    memcmp(got[i - from], msg, len) == 0) {
+				served[i] = 1;
+				done++;
+			}
+		if (done < enough)
+			srvt_sleep_ms(5);
+	}
+	return done;
+}
+
+/* Out of descriptors, the server pauses accepting (logged once) and goes
+ * on serving what it holds, however long the pause lasts; connections
+ * that wait in the backlog are taken and served once some close. */
+static void check_nofile(void)
+{
+	char path[256], err[sizeof ((srvt_proc *)0)->err];
+	const char *argv[] = { server_bin, "--raw", "--threads", "1", "--socket", path, NULL };
+	struct nofile_env e = { argv, err };
+	int fds[64] = { 0 }, served[64] = { 0 }, room, n, held = 0, waiting, ok = 1;
+	char *log;
+	srvt_proc p;
+
+	snprintf(path, sizeof path, "%s/nofile.sock", tmp);
+	snprintf(err, sizeof err, "%s/nofile.err", tmp);
+	if (!CHECK_EQ(srvt_fork(&p, exec_nofile, &e), 0))
+		return;
+	snprintf(p.err, sizeof p.err, "%s", err);
+	if (ready(&p, "nofile", path, argv) != 0)
+		return;
+	/* The readiness probe's connection goes once the server sees it
+	 * closed: the count settles. */
+	room = nofile_free(p.pid);
+	for (int k = 0, last = -1; k < 100 && room != last; k++) {
+		srvt_sleep_ms(20);
+		last = room;
+		room = nofile_free(p.pid);
+	}
+	n = room + NOFILE_EXTRA;
+	if (!CHECK(room > NOFILE_EXTRA && n <= 64)) {
+		fprintf(stderr, "  the server has %d descriptors free of %d\n", room, NOFILE_LIMIT);
+		srvt_kill(&p);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		if (!CHECK((fds[i] = srvt_connect(path)) >= 0))
+			n = i;
+	/* Those it has room for are accepted and served, in order; the rest
+	 * wait. (One descriptor's slack: a sanitizer's runtime may hold one
+	 * for a moment.) */
+	echo_all(fds, 0, n, "first\n", 10000, room, served);
+	while (held < n && served[held])
+		held++;
+	for (int i = held; i < n; i++)
+		ok &= CHECK(!served[i]);
+	ok &= CHECK(held >= room - 1 && held <= room);
+	/* Paused for longer than the pause: the waiting ones are still
+	 * waiting, the connections held are still served, and the server
+	 * still runs. */
+	srvt_sleep_ms(PAUSED_MS);
+	for (int i = held; i < n; i++) {
+		char b[8];
+
+		ok &= CHECK(read(fds[i], b, sizeof b) < 0 && errno == EAGAIN);
+	}
+	ok &= CHECK_EQ(echo_all(fds, 0, held, "again\n", 10000, held, served), held);
+	ok &= CHECK_EQ(srvt_poll(&p), 0);
+	/* As many close as wait: every waiting one is taken and served (its
+	 * first message, sent long ago, comes back). */
+	waiting = n - held;
+	for (int i = 0; i < waiting; i++) {
+		close(fds[i]);
+		fds[i] = -1;
+	}
+	{
+		char got[64][8];
+		size_t have[64] = { 0 };
+		int done = 0;
+		long end = srvt_now_ms() + 10000;
+
+		memset(served, 0, sizeof served);
+		while (done < waiting && srvt_now_ms() < end) {
+			for (int i = held; i < n; i++)
+				if (!served[i] && echo_poll(fds[i], got[i - held], &have[i - held], 6) == 1 &&
+				    memcmp(got[i - held], "first\n", 6) == 0) {
+					served[i] = 1;
+					done++;
+				}
+			srvt_sleep_ms(5);
+		}
+		ok &= CHECK_EQ(done, waiting);
+	}
+	log = srvt_stderr(&p);
+	ok &= CHECK(strstr(log, "accept: Too many open files: pausing new connections") != NULL);
+	ok &= CHECK_EQ(count_of(log, "pausing"), 1);   /* once, however often it paused */
+	if (!ok)
+		fprintf(stderr, "  %d clients, room for %d, %d held; server log:\n%s", n, room, held, log);
+	else
+		printf("   room for %d connections: %d held and served through a %d ms pause, %d waiting then taken\n",
+		       room, held, PAUSED_MS, waiting);
+	free(log);
+	for (int i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	stop_clean(&p, path);
+}
+
 /* ---- main ---- */
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -1975,6 +2263,7 @@ static const struct {
 	{ "abstract", check_abstract, 1, "10. abstract socket and peer credentials" },
 	{ "signals", check_signals, 0, "8b. SIGTERM at start-up, and SIGTERM repeated" },
 	{ "activation", check_activation, 0, "12. socket activation (systemd-socket-activate), sd_notify" },
+	{ "nofile", check_nofile, 1, "13. out of descriptors: accepting paused, what is held still served" },
 };
 #define NSECTIONS (sizeof sections / sizeof *sections)
 
@@ -2002,7 +2291,11 @@ int main(int argc, char **argv)
 
 	if (argc < 2 || access(argv[1], X_OK) != 0 || pick(argc - 2, argv + 2, on) != 0) {
 		fprintf(stderr, "usage: test_server PATH-TO-lsecho-server [SECTION...]\n"
-			"sections (default: all but signals):");
+			"sections (default: all but");
+		for (size_t k = 0; k < NSECTIONS; k++)
+			if (!sections[k].by_default)
+				fprintf(stderr, " %s", sections[k].name);
+		fprintf(stderr, "):");
 		for (size_t k = 0; k < NSECTIONS; k++)
 			fprintf(stderr, " %s", sections[k].name);
 		fputc('\n', stderr);

@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -30,6 +32,39 @@ void *__wrap_calloc(size_t n, size_t size)
 		return NULL;
 	}
 	return __real_calloc(n, size);
+}
+
+/* The same for an event loop's epoll set (EMFILE), its registrations
+ * (EPOLL_CTL_ADD: ENOMEM, as the kernel says when it cannot allocate) and
+ * a thread (EAGAIN, returned as pthread_create returns its errors). */
+int __real_epoll_create1(int flags);
+int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e);
+int __real_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg);
+static int epoll_fail_in, add_fail_in, thread_fail_in;
+
+int __wrap_epoll_create1(int flags)
+{
+	if (epoll_fail_in > 0 && --epoll_fail_in == 0) {
+		errno = EMFILE;
+		return -1;
+	}
+	return __real_epoll_create1(flags);
+}
+
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event *e)
+{
+	if (op == EPOLL_CTL_ADD && add_fail_in > 0 && --add_fail_in == 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return __real_epoll_ctl(epfd, op, fd, e);
+}
+
+int __wrap_pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	if (thread_fail_in > 0 && --thread_fail_in == 0)
+		return EAGAIN;
+	return __real_pthread_create(t, a, fn, arg);
 }
 
 static char tmp[64];
@@ -132,6 +167,9 @@ static void test_bad_settings(void)
 	}
 	strcat(path, "x");
 	refused("108-byte path", &o, "socket path is 108 bytes; the limit is 107");
+	/* A path and a passed socket: one or the other. */
+	o.listen_fd = 3;
+	refused("path and passed socket", &o, "and a socket passed by systemd: serve one or the other");
 }
 
 /* Every allocation and descriptor of set-up may fail: the reason says
@@ -148,6 +186,17 @@ static void test_setup_failures(void)
 	calloc_fail_in = 2;
 	refused("no memory for the workers", &o, "cannot set up");
 	calloc_fail_in = 0;
+	/* The second thread's event loop gets no epoll set, or epoll cannot
+	 * take its stop descriptor, or the first's its listener: the first's
+	 * loop is undone, its set closed. */
+	epoll_fail_in = 2;
+	refused("no epoll set", &o, "cannot set up event loop: Too many open files");
+	epoll_fail_in = 0;
+	add_fail_in = 3;
+	refused("no room in the set", &o, "cannot set up event loop: Cannot allocate memory");
+	add_fail_in = 2;
+	refused("no room for the listener", &o, "cannot set up event loop");
+	add_fail_in = 0;
 	/* Out of descriptors at the eventfd: the way out must close nothing
 	 * it did not open (descriptor 0 least of all: the socket fields are
 	 * not yet a socket). */
@@ -169,6 +218,22 @@ static void test_setup_failures(void)
 		while (nfill < 4096 && (filler[nfill] = open("/dev/null", O_RDONLY)) >= 0)
 			nfill++;   /* every hole below the limit taken */
 		refused_how("no descriptor for the eventfd", &o, "cannot set up", 0);
+		/* Then room for one descriptor more each time (every number
+		 * below the limit is taken): the socket's directory, the
+		 * socket, the first loop's epoll set, the second's. */
+		{
+			static const char *const want[] = {
+				"directory ", "socket: Too many open files",
+				"cannot set up event loop: Too many open files",
+				"cannot set up event loop: Too many open files",
+			};
+
+			for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+				low.rlim_cur++;
+				CHECK_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+				refused_how(want[k], &o, want[k], 0);
+			}
+		}
 		while (nfill > 0)
 			close(filler[--nfill]);
 		CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
@@ -216,6 +281,7 @@ static void test_defaults_and_line(void)
 		CHECK_EQ(do_open(&c), 0);
 		if (c.srv)
 			lse_server_close(c.srv);
+		CHECK(fcntl(0, F_GETFD) == -1 && errno == EBADF);   /* closed with the rest */
 		dup2(saved0, 0);
 		close(saved0);
 		c.o.quiet = 0;
@@ -306,6 +372,80 @@ static void test_run_stop(void)
 	lse_server_close(NULL);
 }
 
+/* A passed socket on descriptor 1 (any above 0 is one): adopted, its
+ * address the server's, and the default socket directory left alone (not
+ * made); with a path as well, refused. */
+static void test_passed_fd1(void)
+{
+	lse_server_opts o = { .listen_fd = 1, .mode = LSE_MODE_RAW, .threads = 1, .quiet = 1 };
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct open_call c;
+	char name[64], path[160];
+	int saved1, ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	socklen_t len;
+
+	snprintf(name, sizeof name, "@lsecho-api-passed-%ld", (long)getpid());
+	memcpy(a.sun_path + 1, name + 1, strlen(name) - 1);
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(name));
+	if (!CHECK(ls >= 0) || !CHECK_EQ(bind(ls, (struct sockaddr *)&a, len), 0) ||
+	    !CHECK_EQ(listen(ls, 8), 0))
+		return;
+	fflush(stdout);
+	saved1 = dup(1);
+	CHECK_EQ(dup2(ls, 1), 1);
+	close(ls);
+	snprintf(path, sizeof path, "%s/passed.sock", tmp);
+	o.socket_path = path;
+	c = (struct open_call){ o, NULL, "", 0 };
+	CHECK_EQ(do_open(&c), -1);   /* one or the other */
+	o.socket_path = NULL;
+	snprintf(path, sizeof path, "%s/xdg-passed", tmp);
+	CHECK_EQ(mkdir(path, 0700), 0);
+	setenv("XDG_RUNTIME_DIR", path, 1);
+	c = (struct open_call){ o, NULL, "", 0 };
+	if (CHECK_EQ(do_open(&c), 0)) {
+		CHECK(strcmp(lse_server_path(c.srv), name) == 0);
+		CHECK_EQ(lse_server_sock_dirfd(c.srv), -1);
+		lse_server_close(c.srv);
+	}
+	strcat(path, "/lsecho");
+	CHECK(access(path, F_OK) != 0);
+	unsetenv("XDG_RUNTIME_DIR");
+	dup2(saved1, 1);
+	close(saved1);
+}
+
+static void run_capture(void *arg)
+{
+	struct open_call *c = arg;
+
+	c->rc = lse_server_run(c->srv);
+}
+
+/* A thread that cannot start: the run says which and why, stops the ones
+ * already running and returns -1 once they are joined, rather than
+ * serving short-handed or waiting forever. */
+static void test_thread_fails(void)
+{
+	char path[160], log[512];
+	struct open_call c = { { .socket_path = path, .mode = LSE_MODE_RAW, .threads = 3, .quiet = 1 },
+			       NULL, "", 0 };
+	int fds = lse_t_count_fds();
+
+	snprintf(path, sizeof path, "%s/thread.sock", tmp);
+	if (!CHECK_EQ(do_open(&c), 0))
+		return;
+	thread_fail_in = 2;
+	lse_t_capture_stderr(run_capture, &c, log, sizeof log);
+	thread_fail_in = 0;
+	CHECK_EQ(c.rc, -1);
+	if (!CHECK(strcmp(log, "lsecho-server: cannot start thread 1: Resource temporarily unavailable\n") == 0))
+		fprintf(stderr, "  log: %s", log);
+	lse_server_close(c.srv);
+	CHECK(access(path, F_OK) != 0);
+	CHECK_EQ(lse_t_count_fds(), fds);
+}
+
 int main(void)
 {
 	snprintf(tmp, sizeof tmp, "/tmp/lsecho-api-XXXXXX");
@@ -317,6 +457,8 @@ int main(void)
 	test_setup_failures();
 	test_defaults_and_line();
 	test_run_stop();
+	test_thread_fails();
+	test_passed_fd1();
 	{
 		char cmd[128];
 
