@@ -161,6 +161,17 @@ def merge(out, paths):
         seconds += d["seconds"]
         for r in d["mutants"]:
             recs[r["id"]] = r
+    # The list as it is now: a survivor argued equivalent since its run
+    # counts apart, as it would in a fresh run.
+    listed = {}
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "equivalent.txt")) as fh:
+        for ln in fh:
+            if ln.strip() and not ln.startswith("#"):
+                k, _, why = ln.strip().partition(" ")
+                listed[k] = why
+    for r in recs.values():
+        if r["status"] == "survived" and r["id"] in listed:
+            r["status"], r["listed"] = "equivalent", listed[r["id"]]
     os.makedirs(out, exist_ok=True)
     emit(out, list(recs.values()), settings, seconds)
 
