@@ -58,6 +58,14 @@ static void *stopper_main(void *arg)
 	return NULL;
 }
 
+/* Ends the signal thread, whether it has stopped the server or still
+ * waits: the server may be closed only once it has returned. */
+static void stopper_end(pthread_t stopper)
+{
+	pthread_kill(stopper, SIGTERM);   /* blocked, so sigwait takes it */
+	pthread_join(stopper, NULL);
+}
+
 /* A decimal in [lo, hi], nothing else. */
 static int parse_num(const char *flag, const char *v, unsigned long lo,
 		     unsigned long hi, unsigned long *out)
@@ -217,15 +225,13 @@ int main(int argc, char **argv)
 	/* Set up: from here on, serve and nothing else. */
 	if (!c.no_sandbox && lse_sandbox_apply(lse_server_sock_dirfd(srv), err, sizeof err) != 0) {
 		fprintf(stderr, "lsecho-server: %s\n", err);
-		pthread_kill(stopper, SIGTERM);
-		pthread_join(stopper, NULL);
+		stopper_end(stopper);
 		lse_server_close(srv);
 		return 1;
 	}
 	lse_sd_notify(notify_fd, "READY=1");
 	rc = lse_server_run(srv);
-	pthread_kill(stopper, SIGTERM);   /* blocked, so sigwait takes it */
-	pthread_join(stopper, NULL);
+	stopper_end(stopper);
 	lse_server_close(srv);
 	if (notify_fd >= 0)
 		close(notify_fd);

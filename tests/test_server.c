@@ -1500,8 +1500,12 @@ static int spawn_activated(srvt_proc *p, const char *tag, const char *path,
 			   const char *const *sa_opts, const char *const *args,
 			   const char *notify)
 {
+	/* The sanitizers' settings, and make mutants' choice of mutant and
+	 * coverage file: without them the activated server would run as
+	 * no other test's does. */
 	static const char *const vars[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS", "TSAN_OPTIONS",
-					    "ASAN_SYMBOLIZER_PATH" };
+					    "ASAN_SYMBOLIZER_PATH", "LSE_MUTANT",
+					    "LLVM_PROFILE_FILE" };
 	const char *argv[32];
 	char notify_var[300];
 	size_t n = 0;
