@@ -46,7 +46,17 @@ runtime_ok() {
 	rm -rf "$dir"
 	return $rc
 }
-if [ "$verb" != build ] && have clang && ! runtime_ok; then
+# A link that worked once is remembered in build/ for this clang (its path
+# and time), so that every make verb does not pay a compile for the check.
+runtime_ok_cached() {
+	local stamp id
+	stamp="$(cd "$(dirname "$0")/.." && pwd)/build/.clang-runtimes-$verb"
+	id=$(stat -L -c '%n %Y' "$(command -v clang)" 2>/dev/null) || id=none
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$id" ] && return 0
+	runtime_ok || return 1
+	mkdir -p "$(dirname "$stamp")" && echo "$id" >"$stamp" || true
+}
+if [ "$verb" != build ] && have clang && ! runtime_ok_cached; then
 	missing+=("libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev")
 fi
 
