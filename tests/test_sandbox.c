@@ -98,6 +98,25 @@ static int p_unlink_elsewhere(void)
 	return 1;
 }
 
+/* An absolute path ignores the directory descriptor, so a rule on
+ * argument 0 must not let -1 through: not when the server has a socket
+ * directory, and not when it has none (a passed or abstract socket). The
+ * call is made as taken-over code could make it, -1 in all 64 bits of the
+ * register (the kernel reads the low 32; a C call's int leaves the high
+ * half 0). */
+static int p_unlink_absolute(void)
+{
+	syscall(SYS_unlinkat, -1L, "/nonexistent/lsecho-test", 0L);
+	return 1;
+}
+
+/* Without a socket directory, not even the directory's descriptor. */
+static int p_unlink_in_dir(void)
+{
+	unlinkat(dirfd, "lsecho-test", 0);
+	return 1;
+}
+
 static int p_ptrace(void)
 {
 	syscall(SYS_ptrace, 0L, 0L, 0L, 0L);   /* PTRACE_TRACEME */
@@ -189,6 +208,61 @@ static int p_serving(void)
 	return 0;
 }
 
+/* A thread that runs before the filter goes in is under it too
+ * (lsecho-server's signal thread is one): a refused call it makes once the
+ * filter is in kills the process. */
+static int tsync_pipe[2];
+
+static void *thread_socket(void *arg)
+{
+	char b;
+
+	(void)arg;
+	if (read(tsync_pipe[0], &b, 1) == 1)
+		socket(AF_UNIX, SOCK_STREAM, 0);
+	return NULL;
+}
+
+static int p_thread_before(void)
+{
+	pthread_t t;
+	char err[256];
+
+	if (pipe(tsync_pipe) != 0 || pthread_create(&t, NULL, thread_socket, NULL) != 0)
+		return 10;
+	if (lse_sandbox_apply(dirfd, err, sizeof err) != 0) {
+		fprintf(stderr, "test_sandbox: %s\n", err);
+		return 12;
+	}
+	if (write(tsync_pipe[1], "x", 1) != 1)
+		return 13;
+	pthread_join(t, NULL);
+	return 1;
+}
+
+/* The socket directory on descriptor 0 (a server started with stdin
+ * closed gets it there) is a directory like any other: its socket file
+ * can still be removed at exit. */
+static int p_dir_on_0(void)
+{
+	char f[128], err[256];
+	struct stat st;
+
+	snprintf(f, sizeof f, "%s/lsecho.sock", dir);
+	if (mknod(f, S_IFREG | 0600, 0) != 0 && errno != EEXIST)
+		return 11;
+	if (dup2(dirfd, 0) != 0)
+		return 10;
+	if (lse_sandbox_apply(0, err, sizeof err) != 0) {
+		fprintf(stderr, "test_sandbox: %s\n", err);
+		return 12;
+	}
+	if (fstatat(0, "lsecho.sock", &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    unlinkat(0, "lsecho.sock", 0) != 0)
+		return 19;
+	return 0;
+}
+
 /* ---- the harness ---- */
 
 typedef struct probe {
@@ -196,24 +270,35 @@ typedef struct probe {
 	int (*fn)(void);
 	int killed;        /* 1: SIGSYS expected; 0: exit 0 expected */
 	int sanitized_ok;  /* a sanitizer build allows it (its runtime needs it) */
+	int no_dir;        /* the policy of a server with no socket directory */
 } probe;
 
 static const probe probes[] = {
-	{ "socket", p_socket, 1, 0 },
-	{ "connect", p_connect, 1, 0 },
-	{ "bind", p_bind, 1, 0 },
-	{ "execve", p_execve, 1, 1 },
-	{ "fork (clone without CLONE_THREAD)", p_fork, 1, 1 },
-	{ "mmap PROT_EXEC", p_mmap_exec, 1, 0 },
-	{ "mprotect PROT_EXEC", p_mprotect_exec, 1, 0 },
-	{ "unlinkat outside the socket directory", p_unlink_elsewhere, 1, 0 },
-	{ "ptrace", p_ptrace, 1, 1 },
-	{ "open (EACCES)", p_open, 0, 1 },
-	{ "openat /proc/self/maps (EACCES)", p_open_proc, 0, 1 },
+	{ "socket", p_socket, 1, 0, 0 },
+	{ "connect", p_connect, 1, 0, 0 },
+	{ "bind", p_bind, 1, 0, 0 },
+	{ "execve", p_execve, 1, 1, 0 },
+	{ "fork (clone without CLONE_THREAD)", p_fork, 1, 1, 0 },
+	{ "mmap PROT_EXEC", p_mmap_exec, 1, 0, 0 },
+	{ "mprotect PROT_EXEC", p_mprotect_exec, 1, 0, 0 },
+	{ "unlinkat outside the socket directory", p_unlink_elsewhere, 1, 0, 0 },
+	{ "unlinkat by absolute path, descriptor -1", p_unlink_absolute, 1, 0, 0 },
+	{ "unlinkat by absolute path, descriptor -1, no socket directory", p_unlink_absolute, 1, 0, 1 },
+	{ "unlinkat on the directory's descriptor, no socket directory", p_unlink_in_dir, 1, 0, 1 },
+	{ "ptrace", p_ptrace, 1, 1, 0 },
+	{ "open (EACCES)", p_open, 0, 1, 0 },
+	{ "openat /proc/self/maps (EACCES)", p_open_proc, 0, 1, 0 },
 };
 
-/* Runs fn in a child under the filter (p_serving installs it itself). */
-static int run(int (*fn)(void), int apply, int *status)
+/* The coverage build's profile writer, if linked: a child that ends in
+ * _exit() writes no profile by itself, and make mutants reads from the
+ * profiles which tests run which lines. */
+extern int __llvm_profile_write_file(void) __attribute__((weak));
+
+/* Runs fn in a child under the filter (p_serving installs it itself),
+ * applied for a server with a socket directory (dirfd) or, with no_dir,
+ * without one. */
+static int run(int (*fn)(void), int apply, int no_dir, int *status)
 {
 	pid_t pid;
 
@@ -224,11 +309,16 @@ static int run(int (*fn)(void), int apply, int *status)
 	if (pid == 0) {
 		char err[256];
 
-		if (apply && lse_sandbox_apply(dirfd, err, sizeof err) != 0) {
+		int rc;
+
+		if (apply && lse_sandbox_apply(no_dir ? -1 : dirfd, err, sizeof err) != 0) {
 			fprintf(stderr, "test_sandbox: %s\n", err);
 			_exit(12);
 		}
-		_exit(fn());
+		rc = fn();
+		if (__llvm_profile_write_file)
+			__llvm_profile_write_file();
+		_exit(rc);
 	}
 	while (waitpid(pid, status, 0) < 0)
 		if (errno != EINTR)
@@ -255,7 +345,7 @@ int main(void)
 			       "the gcc build's test_sandbox checks it\n", p->name);
 			continue;
 		}
-		if (!CHECK_EQ(run(p->fn, 1, &status), 0))
+		if (!CHECK_EQ(run(p->fn, 1, p->no_dir, &status), 0))
 			continue;
 		if (p->killed) {
 			if (!CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS))
@@ -271,12 +361,25 @@ int main(void)
 	snprintf(f, sizeof f, "%s/opened", dir);
 	CHECK(lstat(f, &st) != 0 && errno == ENOENT);   /* the refused open made nothing */
 	/* The probes' calls work without the filter: what stopped them was it. */
-	CHECK_EQ(run(p_open_proc, 0, &status), 0);
+	CHECK_EQ(run(p_open_proc, 0, 0, &status), 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	CHECK_EQ(run(p_socket, 0, &status), 0);
+	CHECK_EQ(run(p_socket, 0, 0, &status), 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* A thread started before the filter is under it. */
+	if (CHECK_EQ(run(p_thread_before, 0, 0, &status), 0) &&
+	    !CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS))
+		fprintf(stderr, "  socket() in a thread started before the filter: status %#x, "
+			"want killed by SIGSYS\n", status);
+	else
+		printf("   socket() in a thread started before the filter: killed by SIGSYS\n");
+	/* The socket directory on descriptor 0. */
+	if (CHECK_EQ(run(p_dir_on_0, 0, 0, &status), 0) &&
+	    !CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		fprintf(stderr, "  socket directory on descriptor 0: status %#x, want exit 0\n", status);
+	else
+		printf("   socket directory on descriptor 0: its socket file removed\n");
 	/* Serving works under it, and the socket file can be removed. */
-	if (CHECK_EQ(run(p_serving, 0, &status), 0) &&
+	if (CHECK_EQ(run(p_serving, 0, 0, &status), 0) &&
 	    !CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		fprintf(stderr, "  serving under the filter: status %#x, want exit 0\n", status);
 	else

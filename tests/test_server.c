@@ -1179,7 +1179,9 @@ static void check_harsh_env(void)
 }
 
 /* An outer filter that refuses seccomp() with EPERM, as a systemd unit
- * whose SystemCallFilter= lacks it does; everything else is allowed. */
+ * whose SystemCallFilter= lacks it does; everything else is allowed. Or
+ * it refuses only what installs a filter: then libseccomp starts, and the
+ * failure comes at a later step of lse_sandbox_apply. */
 #if defined(__x86_64__)
 #define JAIL_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -1187,26 +1189,47 @@ static void check_harsh_env(void)
 #endif
 
 #ifdef JAIL_ARCH
+enum jail_mode {
+	JAIL_SECCOMP,       /* every seccomp() */
+	JAIL_SET_FILTER,    /* seccomp(SECCOMP_SET_MODE_FILTER, ...), probes too */
+	JAIL_LOAD           /* seccomp(SECCOMP_SET_MODE_FILTER, ...) with a program */
+};
+
 struct jail_env {
 	const char *const *argv;
 	const char *err;
+	enum jail_mode mode;
 };
 
 static int exec_no_seccomp(void *arg)
 {
 	const struct jail_env *e = arg;
+	/* Little-endian: an argument's low half comes first. */
+	const uint32_t a0 = offsetof(struct seccomp_data, args[0]);
+	const uint32_t a2 = offsetof(struct seccomp_data, args[2]);
+	const struct sock_filter refuse = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM);
 	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, JAIL_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, JAIL_ARCH, 1, 0),
+		/* 2 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		/* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_seccomp, 0, 7),   /* else 12 */
+		/* 5 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, a0),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SECCOMP_SET_MODE_FILTER, 0, 5),
+		/* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, a2),
+		/* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 2),   /* else 11 */
+		/* 9 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, a2 + 4),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 1, 0),  /* NULL: 12 */
+		/* 11 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		/* 12 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { (unsigned short)(sizeof f / sizeof *f), f };
 	int fd = open(e->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
+	if (e->mode == JAIL_SECCOMP)
+		f[5] = refuse;   /* whatever the operation */
+	else if (e->mode == JAIL_SET_FILTER)
+		f[7] = refuse;   /* whatever the program */
 	if (fd < 0 || dup2(fd, 2) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
 		return 126;
@@ -1215,30 +1238,48 @@ static int exec_no_seccomp(void *arg)
 }
 #endif
 
-/* The filter cannot be installed (seccomp() refused from outside): the
- * server says why and exits 1 at once, its signal thread stopped and its
- * socket file removed, rather than serving unconfined. */
+/* The filter cannot be installed (seccomp() refused from outside, at
+ * each of lse_sandbox_apply's steps): the server says why and exits 1 at
+ * once, its signal thread stopped and its socket file removed, rather than
+ * serving unconfined. */
 static void check_sandbox_refused(void)
 {
 #ifdef JAIL_ARCH
+	static const struct {
+		enum jail_mode mode;
+		const char *what, *want;
+	} cases[] = {
+		{ JAIL_SECCOMP, "seccomp()", "lsecho-server: seccomp: cannot make a filter" },
+		{ JAIL_SET_FILTER, "seccomp(SECCOMP_SET_MODE_FILTER)",
+		  "lsecho-server: seccomp: thread sync: " },
+		{ JAIL_LOAD, "seccomp(SECCOMP_SET_MODE_FILTER) with a program",
+		  "lsecho-server: seccomp: cannot install the filter: " },
+	};
 	char path[256], err[sizeof ((srvt_proc *)0)->err];
 	const char *argv[] = { server_bin, "--raw", "--socket", path, NULL };
-	struct jail_env e = { argv, err };
 	srvt_proc p;
 	char *log;
 
 	snprintf(path, sizeof path, "%s/jail.sock", tmp);
 	snprintf(err, sizeof err, "%s/jail.err", tmp);
-	if (!CHECK_EQ(srvt_fork(&p, exec_no_seccomp, &e), 0))
-		return;
-	snprintf(p.err, sizeof p.err, "%s", err);
-	CHECK_EQ(srvt_wait(&p, STOP_MS), 0);
-	CHECK_EQ(srvt_exit_code(&p), 1);
-	CHECK(access(path, F_OK) != 0);
-	log = srvt_stderr(&p);
-	if (!CHECK(strstr(log, "lsecho-server: seccomp: cannot make a filter") != NULL && log_clean(log)))
-		fprintf(stderr, "  under a filter refusing seccomp(), status %#x, log:\n%s", p.status, log);
-	free(log);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct jail_env e = { argv, err, cases[i].mode };
+
+		if (!CHECK_EQ(srvt_fork(&p, exec_no_seccomp, &e), 0))
+			return;
+		snprintf(p.err, sizeof p.err, "%s", err);
+		CHECK_EQ(srvt_wait(&p, STOP_MS), 0);
+		CHECK_EQ(srvt_exit_code(&p), 1);
+		CHECK(access(path, F_OK) != 0);
+		log = srvt_stderr(&p);
+		if (!CHECK(strstr(log, cases[i].want) != NULL && log_clean(log)))
+			fprintf(stderr, "  under a filter refusing %s, status %#x, log:\n%s",
+				cases[i].what, p.status, log);
+		else
+			printf("   under a filter refusing %s: %s", cases[i].what,
+			       strstr(log, cases[i].want));
+		free(log);
+	}
 #else
 	printf("   no outer filter for this architecture: the refused-seccomp check is skipped\n");
 #endif
