@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,15 +56,19 @@ static void *stopper_main(void *arg)
 	sigwait(a->set, &sig);
 	lse_sd_notify(a->notify_fd, "STOPPING=1");
 	lse_server_stop(a->srv);
-	return NULL;
+	return (void *)(intptr_t)sig;
 }
 
 /* Ends the signal thread, whether it has stopped the server or still
- * waits: the server may be closed only once it has returned. */
-static void stopper_end(pthread_t stopper)
+ * waits: the server may be closed only once it has returned. Returns the
+ * signal it took. */
+static int stopper_end(pthread_t stopper)
 {
+	void *sig = NULL;
+
 	pthread_kill(stopper, SIGTERM);   /* blocked, so sigwait takes it */
-	pthread_join(stopper, NULL);
+	pthread_join(stopper, &sig);
+	return (int)(intptr_t)sig;
 }
 
 /* A decimal in [lo, hi], nothing else. */
@@ -190,7 +195,7 @@ int main(int argc, char **argv)
 	pthread_t stopper;
 	stopper_arg sa;
 	char err[256] = "";
-	int notify_fd = -1;
+	int notify_fd = -1, sig;
 	int rc = parse_args(argc, argv, &c);
 
 	if (rc != 0)
@@ -231,8 +236,13 @@ int main(int argc, char **argv)
 	}
 	lse_sd_notify(notify_fd, "READY=1");
 	rc = lse_server_run(srv);
-	stopper_end(stopper);
+	sig = stopper_end(stopper);
 	lse_server_close(srv);
+	/* run returns 0 only when the signal thread stopped it: the last line
+	 * of the log says on what, once every answer owed has gone out. */
+	if (rc == 0)
+		fprintf(stderr, "lsecho-server: stopped on %s\n",
+			sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "an unknown signal");
 	if (notify_fd >= 0)
 		close(notify_fd);
 	return rc == 0 ? 0 : 1;

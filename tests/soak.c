@@ -38,7 +38,7 @@
  * by itself (if the server died, every connection in flight went short).
  *
  * At the end the server gets SIGTERM: it must exit 0, remove its socket
- * file and log nothing but its start line (no sanitizer report).
+ * file and log nothing but its start and stop lines (no sanitizer report).
  * Exit status: 0 all agreed, 1 a mismatch or a server fault (replay: the
  * mismatch reproduced), 2 bad usage. */
 #define _GNU_SOURCE
@@ -454,8 +454,8 @@ static void status_text(const srvt_proc *p, char *buf, size_t len)
 		snprintf(buf, len, "status %#x", p->status);
 }
 
-/* Prints every log line but the start line; returns how many there were
- * and whether a sanitizer spoke. */
+/* Prints every log line but the start line and the stop line; returns how
+ * many there were and whether a sanitizer spoke. */
 static size_t log_extra(const char *log, int *sanitizer)
 {
 	size_t n = 0;
@@ -464,7 +464,8 @@ static size_t log_extra(const char *log, int *sanitizer)
 	for (const char *s = log; *s;) {
 		size_t len = strcspn(s, "\n");
 
-		if (strncmp(s, "lsecho-server: listening on ", 28) != 0) {
+		if (strncmp(s, "lsecho-server: listening on ", 28) != 0 &&
+		    !(len == 33 && strncmp(s, "lsecho-server: stopped on SIGTERM", 33) == 0)) {
 			if (n < LOG_LINES_MAX)
 				printf("  server log: %.*s\n", (int)len, s);
 			n++;
@@ -477,7 +478,7 @@ static size_t log_extra(const char *log, int *sanitizer)
 }
 
 /* SIGTERM and the checks on the way out. Returns 1 if the server exited 0,
- * removed its socket file and logged nothing but its start line. */
+ * removed its socket file and logged nothing but its start and stop lines. */
 static int server_finish(soak_server *s, char *verdict, size_t len)
 {
 	struct stat st;

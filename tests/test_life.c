@@ -27,8 +27,9 @@
  *  - after the signal, a client that reads gets every answer owed when the
  *    signal came, whole and as the model says, then the end of input; a
  *    client that never reads loses answers only at the 2 s drain deadline;
- *    with nothing owed the server closes at once; it exits 0, with its
- *    start-up line as its only log line, and never hangs;
+ *    with nothing owed the server closes at once; it exits 0, its log
+ *    the start-up line and then the stop line naming the signal, and it
+ *    never hangs;
  *  - at exit it removes the socket file only if it is still its own.
  *
  * What was owed is known exactly: just before the signal the test asks the
@@ -1168,7 +1169,7 @@ static void signal_server(trial *t, client *c, int n)
 /* After the exit: the log, the exit status, the socket file. */
 static void exit_check(trial *t, const snap *at_stop)
 {
-	char *log = srvt_stderr(&t->srv), start[256];
+	char *log = srvt_stderr(&t->srv), start[256], stop[64], *nl;
 	struct stat st;
 	snap after;
 
@@ -1177,8 +1178,12 @@ static void exit_check(trial *t, const snap *at_stop)
 	expect(t, srvt_exit_code(&t->srv) == 0, "the server's exit status is %#x, not 0; log:\n%s",
 	       t->srv.status, log);
 	expect(t, srvt_log_clean(log), "sanitizer report:\n%s", log);
-	expect(t, one_line(log) && !strncmp(log, start, strlen(start)),
-	       "the server's log is not its one start-up line:\n%s", log);
+	snprintf(stop, sizeof stop, "lsecho-server: stopped on %s\n",
+		 t->sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	nl = strchr(log, '\n');
+	expect(t, !strncmp(log, start, strlen(start)) && nl && !strcmp(nl + 1, stop),
+	       "the server's log is not its start-up line, then \"%.*s\":\n%s",
+	       (int)strlen(stop) - 1, stop, log);
 	free(log);
 	snap_take(t, &after);
 	if (t->repl != REPL_NONE || is_abstract(t)) {

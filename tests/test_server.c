@@ -535,8 +535,16 @@ static int log_clean(const char *log)
  * systemd-socket-activate: the file is its, and must outlive the server. */
 static int systemds_file;
 
+static int ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), k = strlen(tail);
+
+	return n >= k && strcmp(s + n - k, tail) == 0;
+}
+
 /* A server sent one SIGTERM: exit 0 within STOP_MS, the socket file gone
- * (kept, if systemd's), no sanitizer report. Returns 1 if all held. (One signal only: see
+ * (kept, if systemd's), no sanitizer report, and the log ends saying it
+ * stopped on SIGTERM. Returns 1 if all held. (One signal only: see
  * check_signals for more.) */
 static int exited_clean(srvt_proc *p, const char *path)
 {
@@ -552,6 +560,7 @@ static int exited_clean(srvt_proc *p, const char *path)
 		ok &= CHECK(lstat(path, &st) != 0 && errno == ENOENT);
 	log = srvt_stderr(p);
 	ok &= CHECK(log_clean(log));
+	ok &= CHECK(ends_with(log, "\nlsecho-server: stopped on SIGTERM\n"));
 	if (!ok)
 		fprintf(stderr, "  server on %s, status %#x, log:\n%s%s", path, p->status, log,
 			log[0] && log[strlen(log) - 1] != '\n' ? "\n" : "");
