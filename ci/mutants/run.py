@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -263,15 +264,26 @@ def run_test(t, mutant, timeout, logf=None):
     if mutant is not None:
         env["LSE_MUTANT"] = str(mutant)
     t0 = time.monotonic()
-    try:
-        r = subprocess.run(t["cmd"], cwd=t["cwd"], env=env, stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           timeout=timeout, start_new_session=True)
-    except subprocess.TimeoutExpired as e:
-        out = (e.output or b"").decode(errors="replace")
-        if logf:
-            logf.write(out[-4000:])
-        return False, f"timed out after {timeout:.0f} s", time.monotonic() - t0
+    with subprocess.Popen(t["cmd"], cwd=t["cwd"], env=env, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          start_new_session=True) as p:
+        try:
+            stdout, _ = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # The whole session: a hung test's children (servers, scripts)
+            # must not outlive it and load the mutants that follow.
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                out = p.communicate(timeout=5)[0].decode(errors="replace")
+            except subprocess.TimeoutExpired:   # a child left the session
+                out = ""
+            if logf:
+                logf.write(out[-4000:])
+            return False, f"timed out after {timeout:.0f} s", time.monotonic() - t0
+        r = subprocess.CompletedProcess(p.args, p.returncode, stdout)
     dt = time.monotonic() - t0
     out = r.stdout.decode(errors="replace")
     if r.returncode == 0:
