@@ -177,8 +177,7 @@ static void raise_nofile(void)
 /* Socket activation and the notify socket, from the environment. */
 static int from_systemd(lse_server_opts *o, int *notify_fd, char *err, size_t errlen)
 {
-	const char *name;
-	int rc = lse_sd_listen(&name, err, errlen);
+	int rc = lse_sd_listen(err, errlen);
 
 	if (rc < 0)
 		return -1;

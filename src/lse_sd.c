@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,13 +15,15 @@
 
 #include "lse_sock.h"
 
-/* A positive decimal without sign, spaces or leading zeros, up to max. */
+/* A positive decimal without sign, spaces or leading zeros, up to max.
+ * The first character is checked to be no sign, space or 0; one above '9'
+ * is no digit, and strtoul then reads nothing, which *end catches. */
 static int parse_pos(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
 	unsigned long n;
 
-	if (s == NULL || s[0] < '1' || s[0] > '9')
+	if (s == NULL || s[0] < '1')
 		return -1;
 	errno = 0;
 	n = strtoul(s, &end, 10);
@@ -32,19 +33,16 @@ static int parse_pos(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-int lse_sd_listen(const char **name, char *err, size_t errlen)
+int lse_sd_listen(char *err, size_t errlen)
 {
-	static char fdname[256];
 	const char *pid_s = getenv("LISTEN_PID"), *fds_s = getenv("LISTEN_FDS");
 	const char *names = getenv("LISTEN_FDNAMES");
 	unsigned long pid, fds;
 	int rc = 1;
 
-	*name = NULL;
 	if (pid_s == NULL && fds_s == NULL && names == NULL)
 		return 0;
-	/* Copied before unsetenv() frees the strings. */
-	snprintf(fdname, sizeof fdname, "%s", names && names[0] ? names : "unknown");
+	/* Every message is made before unsetenv(), which may free the strings. */
 	if (fds_s == NULL)
 		rc = lse_errf(err, errlen, "LISTEN_PID or LISTEN_FDNAMES is set without LISTEN_FDS: "
 			      "not a socket activation this server understands");
@@ -60,20 +58,18 @@ int lse_sd_listen(const char **name, char *err, size_t errlen)
 	else if (fds != 1)
 		rc = lse_errf(err, errlen, "LISTEN_FDS=%lu: lsecho-server serves one socket "
 			      "(one ListenStream= in its .socket unit)", fds);
-	else if (strchr(fdname, ':') != NULL)
-		rc = lse_errf(err, errlen, "LISTEN_FDNAMES=%s names more than the one socket", fdname);
+	else if (names != NULL && strchr(names, ':') != NULL)
+		rc = lse_errf(err, errlen, "LISTEN_FDNAMES=%s names more than the one socket", names);
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	if (rc == 1)
-		*name = fdname;
 	return rc;
 }
 
 int lse_sd_notify_open(int *out, char *err, size_t errlen)
 {
 	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un a;
+	struct sockaddr_un a = { .sun_family = AF_UNIX };   /* the rest zero */
 	socklen_t alen;
 	size_t n;
 	int fd;
@@ -82,8 +78,6 @@ int lse_sd_notify_open(int *out, char *err, size_t errlen)
 	if (path == NULL)
 		return 0;
 	n = strlen(path);
-	memset(&a, 0, sizeof a);
-	a.sun_family = AF_UNIX;
 	if (n < 2 || (path[0] != '/' && path[0] != '@'))
 		return lse_errf(err, errlen, "NOTIFY_SOCKET=%s: want an absolute path or @name", path);
 	if (n >= sizeof a.sun_path)

@@ -18,11 +18,10 @@
  * its own. Passed means: LISTEN_PID is this process and LISTEN_FDS is 1
  * (lsecho-server serves one socket). It does not look at the descriptor;
  * lse_sock_adopt() does.
- * Returns 1 with *name set to the socket's name (LISTEN_FDNAMES, or
- * "unknown" as systemd calls an unnamed one; static storage), 0 if
- * nothing was passed (none of the variables set), or -1 with a one-line
- * reason in err when the variables are set but not as the protocol says. */
-int lse_sd_listen(const char **name, char *err, size_t errlen);
+ * Returns 1 if a socket was passed (at LSE_SD_LISTEN_FD), 0 if nothing
+ * was (none of the variables set), or -1 with a one-line reason in err
+ * when the variables are set but not as the protocol says. */
+int lse_sd_listen(char *err, size_t errlen);
 
 /* A datagram socket connected to $NOTIFY_SOCKET (a path, or "@name" in the
  * abstract namespace), close-on-exec, and NOTIFY_SOCKET unset. Connected

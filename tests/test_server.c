@@ -1319,6 +1319,9 @@ static void check_no_sandbox(void)
  * protocol says: a one-line error and exit 2, before anything is bound. */
 static void check_env_bad(void)
 {
+	/* NOTIFY_SOCKET paths of 108 bytes (one too many for sun_path) and of
+	 * 107 (which fit, and are then not there). */
+	static char long108[109], long107[108], long107_want[140];
 	static const struct {
 		const char *vars[3][2];
 		const char *want;
@@ -1332,11 +1335,28 @@ static void check_env_bad(void)
 		{ { { "LISTEN_FDNAMES", "a" } }, "without LISTEN_FDS" },
 		{ { { "NOTIFY_SOCKET", "notify.sock" } }, "want an absolute path or @name" },
 		{ { { "NOTIFY_SOCKET", "/nonexistent/notify.sock" } }, "NOTIFY_SOCKET=/nonexistent/notify.sock: connect" },
+		/* Numbers at the edges: 9 and INT_MAX are process ids (of
+		 * another process), 2^31 is none. */
+		{ { { "LISTEN_FDS", "1" }, { "LISTEN_PID", "9" } }, "LISTEN_PID=9 is not this process" },
+		{ { { "LISTEN_FDS", "1" }, { "LISTEN_PID", "2147483647" } },
+		  "LISTEN_PID=2147483647 is not this process" },
+		{ { { "LISTEN_FDS", "1" }, { "LISTEN_PID", "2147483648" } },
+		  "LISTEN_PID=2147483648: want a process id" },
+		{ { { "LISTEN_FDS", "1" }, { "LISTEN_PID", "01" } }, "LISTEN_PID=01: want a process id" },
+		{ { { "LISTEN_FDS", "1" }, { "LISTEN_PID", "1x" } }, "LISTEN_PID=1x: want a process id" },
+		{ { { "NOTIFY_SOCKET", "@" } }, "NOTIFY_SOCKET=@: want an absolute path or @name" },
+		{ { { "NOTIFY_SOCKET", "/" } }, "NOTIFY_SOCKET=/: want an absolute path or @name" },
+		{ { { "NOTIFY_SOCKET", long108 } }, "NOTIFY_SOCKET is 108 bytes; the limit is 107" },
+		{ { { "NOTIFY_SOCKET", long107 } }, long107_want },
 	};
 	char path[256];
 	const char *args[] = { "--socket", path, NULL };
 	struct stat st;
 
+	memset(long108, 'n', sizeof long108 - 1);
+	long108[0] = '/';
+	memcpy(long107, long108, sizeof long107 - 1);
+	snprintf(long107_want, sizeof long107_want, "NOTIFY_SOCKET=%s: connect", long107);
 	snprintf(path, sizeof path, "%s/env.sock", tmp);
 	for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
 		srvt_proc p;
@@ -1649,13 +1669,19 @@ static void poke(const char *path, int type)
 		close(fd);
 }
 
-/* A datagram socket for NOTIFY_SOCKET, as systemd has one. */
+/* A datagram socket for NOTIFY_SOCKET, as systemd has one: at a path, or
+ * at "@name" in the abstract namespace. */
 static int notify_listen(const char *path)
 {
 	struct sockaddr_un a;
+	socklen_t alen = sizeof a;
 	int fd = unix_addr(&a, path) == 0 ? socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0) : -1;
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+	if (path[0] == '@') {
+		a.sun_path[0] = '\0';
+		alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	}
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, alen) != 0) {
 		fprintf(stderr, "  notify socket %s: %s\n", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -1705,9 +1731,10 @@ static void expect_activated_refusal(const char *tag, const char *const *sa_opts
 
 static void check_activation(void)
 {
-	char notify[256], two[256];
+	char notify[2][256], two[256];
 	const char *two_opts[] = { "-l", two, NULL };
 	const char *seqpacket[] = { "--seqpacket", NULL };
+	const char *fdnames[] = { "-E", "LISTEN_FDNAMES=a:b", NULL };
 	int nfd;
 
 	if (find_tool("systemd-socket-activate", activate_bin, sizeof activate_bin) != 0) {
@@ -1716,26 +1743,31 @@ static void check_activation(void)
 		skipped = 1;
 		return;
 	}
-	snprintf(notify, sizeof notify, "%s/notify", tmp);
-	if (!CHECK((nfd = notify_listen(notify)) >= 0))
-		return;
-	notify_fd = nfd;
+	/* The framed server notifies a path, the raw one an abstract name. */
+	snprintf(notify[0], sizeof notify[0], "%s/notify", tmp);
+	snprintf(notify[1], sizeof notify[1], "@lsecho-test-notify-%d", (int)getpid());
 	for (int raw = 0; raw <= 1; raw++) {
-		printf("   %s, socket passed by %s\n", raw ? "raw" : "framed", activate_bin);
+		if (!CHECK((nfd = notify_listen(notify[raw])) >= 0))
+			return;
+		notify_fd = nfd;
+		printf("   %s, socket passed by %s, NOTIFY_SOCKET=%s\n", raw ? "raw" : "framed",
+		       activate_bin, notify[raw]);
 		fflush(stdout);
-		check_mode_as(raw, 1, notify);   /* READY=1 checked on the way in */
+		check_mode_as(raw, 1, notify[raw]);   /* READY=1 checked on the way in */
 		/* STOPPING=1 at SIGTERM, and nothing else. */
 		notify_expect(nfd, "STOPPING=1", READY_MS);
 		CHECK(!wait_readable(nfd, 0));
+		close(nfd);
 	}
 	printf("   READY=1 and STOPPING=1 sent; the socket files left to their maker\n");
-	close(nfd);
 	systemds_file = 0;
 	snprintf(two, sizeof two, "%s/two-b.sock", tmp);
 	/* Variables the server cannot use: 2, as for bad flags. A socket it
 	 * cannot serve: 1, as for a path it cannot bind. */
 	expect_activated_refusal("two-sockets", two_opts, SOCK_STREAM, 2, "LISTEN_FDS=2");
 	expect_activated_refusal("seqpacket", seqpacket, SOCK_SEQPACKET, 1, "not a stream socket");
+	expect_activated_refusal("fdnames", fdnames, SOCK_STREAM, 2,
+				 "LISTEN_FDNAMES=a:b names more than the one socket");
 }
 
 /* ---- 8b. signals at the edges of the server's life ---- */
