@@ -1294,6 +1294,57 @@ static void check_sandbox_refused(void)
 #endif
 }
 
+/* Without NOTIFY_SOCKET the server notifies nobody: not even a socket it
+ * finds on its standard input, as an inetd-style or careless parent may
+ * leave there. */
+struct stdin_env {
+	const char *const *argv;
+	const char *err;
+	int in_fd;
+};
+
+static int exec_socket_stdin(void *arg)
+{
+	const struct stdin_env *e = arg;
+	int fd = open(e->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || dup2(fd, 2) < 0 || dup2(e->in_fd, 0) < 0)
+		return 126;
+	execv(server_bin, (char *const *)e->argv);
+	return 127;
+}
+
+static void check_socket_stdin(void)
+{
+	char path[256], err[sizeof ((srvt_proc *)0)->err], b[64];
+	const char *argv[] = { server_bin, "--socket", path, NULL };
+	target t = { path, 0, LSE_LIMIT_DEFAULT };
+	struct stdin_env e = { argv, err, -1 };
+	int sv[2];
+	srvt_proc p;
+
+	if (!CHECK_EQ(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0))
+		return;
+	snprintf(path, sizeof path, "%s/stdin.sock", tmp);
+	snprintf(err, sizeof err, "%s/stdin.err", tmp);
+	e.in_fd = sv[1];
+	if (CHECK_EQ(srvt_fork(&p, exec_socket_stdin, &e), 0)) {
+		snprintf(p.err, sizeof p.err, "%s", err);
+		if (CHECK_EQ(srvt_wait_ready(&p, path, READY_MS), 0)) {
+			check_echo(&t, 5);
+			stop_clean(&p, path);
+		} else {
+			srvt_kill(&p);
+		}
+	}
+	close(sv[1]);
+	if (!CHECK(recv(sv[0], b, sizeof b, MSG_DONTWAIT) < 0 && errno == EAGAIN))
+		fprintf(stderr, "  a socket on the server's stdin got a datagram\n");
+	else
+		printf("   a socket on stdin, no NOTIFY_SOCKET: nothing sent to it\n");
+	close(sv[0]);
+}
+
 /* --no-sandbox: no filter (start() checks Seccomp: 0), and it serves. */
 static void check_no_sandbox(void)
 {
@@ -1452,6 +1503,7 @@ static void check_cli(void)
 		check_cli_good("--max-payload 1", g3, path, "framed, limit 1, 1 threads");
 	}
 	check_env_bad();
+	check_socket_stdin();
 	check_no_sandbox();
 	check_sandbox_refused();
 	check_harsh_env();
