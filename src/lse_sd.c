@@ -86,7 +86,9 @@ int lse_sd_notify_open(int *out, char *err, size_t errlen)
 	memcpy(a.sun_path, path, n);
 	if (path[0] == '@')
 		a.sun_path[0] = '\0';   /* abstract: the name after a NUL, no terminator */
-	alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (path[0] == '/'));
+	/* Exactly the name's bytes: an abstract name has no terminator, and
+	 * Linux terminates a path itself. */
+	alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return lse_errf(err, errlen, "NOTIFY_SOCKET: socket: %s", strerror(errno));

@@ -1297,10 +1297,13 @@ static void check_sandbox_refused(void)
 /* Without NOTIFY_SOCKET the server notifies nobody: not even a socket it
  * finds on its standard input, as an inetd-style or careless parent may
  * leave there. */
+static int notify_listen(const char *path);
+static int notify_expect(int fd, const char *want, int ms);
+
 struct stdin_env {
 	const char *const *argv;
 	const char *err;
-	int in_fd;
+	int in_fd;         /* made the server's stdin; -1: stdin closed */
 };
 
 static int exec_socket_stdin(void *arg)
@@ -1308,7 +1311,7 @@ static int exec_socket_stdin(void *arg)
 	const struct stdin_env *e = arg;
 	int fd = open(e->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
-	if (fd < 0 || dup2(fd, 2) < 0 || dup2(e->in_fd, 0) < 0)
+	if (fd < 0 || dup2(fd, 2) < 0 || (e->in_fd >= 0 ? dup2(e->in_fd, 0) < 0 : close(0) != 0))
 		return 126;
 	execv(server_bin, (char *const *)e->argv);
 	return 127;
@@ -1343,6 +1346,37 @@ static void check_socket_stdin(void)
 	else
 		printf("   a socket on stdin, no NOTIFY_SOCKET: nothing sent to it\n");
 	close(sv[0]);
+}
+
+/* NOTIFY_SOCKET's socket at descriptor 0 (stdin closed) serves as any
+ * other. */
+static void check_notify_fd_edges(void)
+{
+	char path[256], err[sizeof ((srvt_proc *)0)->err], notify[256];
+	const char *argv[] = { server_bin, "--socket", path, NULL };
+	struct stdin_env e = { argv, err, -1 };
+	srvt_proc p;
+	int nfd;
+
+	snprintf(path, sizeof path, "%s/fd0.sock", tmp);
+	snprintf(err, sizeof err, "%s/fd0.err", tmp);
+	snprintf(notify, sizeof notify, "%s/fd0.notify", tmp);
+	if (!CHECK((nfd = notify_listen(notify)) >= 0))
+		return;
+	setenv("NOTIFY_SOCKET", notify, 1);
+	if (CHECK_EQ(srvt_fork(&p, exec_socket_stdin, &e), 0)) {
+		snprintf(p.err, sizeof p.err, "%s", err);
+		if (CHECK_EQ(srvt_wait_ready(&p, path, READY_MS), 0) &&
+		    notify_expect(nfd, "READY=1", READY_MS)) {
+			stop_clean(&p, path);
+			if (notify_expect(nfd, "STOPPING=1", READY_MS))
+				printf("   stdin closed: the notify socket is descriptor 0, READY=1 and STOPPING=1 sent\n");
+		} else {
+			srvt_kill(&p);
+		}
+	}
+	unsetenv("NOTIFY_SOCKET");
+	close(nfd);
 }
 
 /* --no-sandbox: no filter (start() checks Seccomp: 0), and it serves. */
@@ -1504,6 +1538,7 @@ static void check_cli(void)
 	}
 	check_env_bad();
 	check_socket_stdin();
+	check_notify_fd_edges();
 	check_no_sandbox();
 	check_sandbox_refused();
 	check_harsh_env();
