@@ -1247,10 +1247,13 @@ static int exec_no_seccomp(void *arg)
 }
 #endif
 
+static int notify_listen(const char *path);
+static int notify_expect(int fd, const char *want, int ms);
+
 /* The filter cannot be installed (seccomp() refused from outside, at
  * each of lse_sandbox_apply's steps): the server says why and exits 1 at
- * once, its signal thread stopped and its socket file removed, rather than
- * serving unconfined. */
+ * once, its signal thread stopped (STOPPING=1, and never READY=1) and its
+ * socket file removed, rather than serving unconfined. */
 static void check_sandbox_refused(void)
 {
 #ifdef JAIL_ARCH
@@ -1269,8 +1272,15 @@ static void check_sandbox_refused(void)
 	srvt_proc p;
 	char *log;
 
+	char notify[256];
+	int nfd;
+
 	snprintf(path, sizeof path, "%s/jail.sock", tmp);
 	snprintf(err, sizeof err, "%s/jail.err", tmp);
+	snprintf(notify, sizeof notify, "%s/jail.notify", tmp);
+	if (!CHECK((nfd = notify_listen(notify)) >= 0))
+		return;
+	setenv("NOTIFY_SOCKET", notify, 1);
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		struct jail_env e = { argv, err, cases[i].mode };
 
@@ -1288,7 +1298,11 @@ static void check_sandbox_refused(void)
 			printf("   under a filter refusing %s: %s", cases[i].what,
 			       strstr(log, cases[i].want));
 		free(log);
+		notify_expect(nfd, "STOPPING=1", READY_MS);
+		CHECK(!wait_readable(nfd, 0));
 	}
+	unsetenv("NOTIFY_SOCKET");
+	close(nfd);
 #else
 	printf("   no outer filter for this architecture: the refused-seccomp check is skipped\n");
 #endif
@@ -1297,9 +1311,6 @@ static void check_sandbox_refused(void)
 /* Without NOTIFY_SOCKET the server notifies nobody: not even a socket it
  * finds on its standard input, as an inetd-style or careless parent may
  * leave there. */
-static int notify_listen(const char *path);
-static int notify_expect(int fd, const char *want, int ms);
-
 struct stdin_env {
 	const char *const *argv;
 	const char *err;
