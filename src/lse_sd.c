@@ -103,14 +103,13 @@ int lse_sd_notify_open(int *out, char *err, size_t errlen)
 	return 0;
 }
 
-int lse_sd_notify(int fd, const char *state)
+void lse_sd_notify(int fd, const char *state)
 {
 	ssize_t n;
 
 	if (fd < 0)
-		return 0;
+		return;
 	do
 		n = send(fd, state, strlen(state), MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n < 0 ? -1 : 0;
 }

@@ -32,7 +32,8 @@ int lse_sd_listen(char *err, size_t errlen);
 int lse_sd_notify_open(int *fd, char *err, size_t errlen);
 
 /* Sends one state line ("READY=1", "STOPPING=1") on fd. A no-op if fd < 0.
- * Async-signal-safe. Returns 0, or -1 with errno set. */
-int lse_sd_notify(int fd, const char *state);
+ * Async-signal-safe. A send that fails is dropped: a manager that stopped
+ * listening is no reason to stop serving or stopping. */
+void lse_sd_notify(int fd, const char *state);
 
 #endif

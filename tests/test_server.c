@@ -1386,8 +1386,24 @@ static void check_notify_fd_edges(void)
 			srvt_kill(&p);
 		}
 	}
+	/* The manager's end gone before the stop: STOPPING=1 cannot be sent,
+	 * and the server stops all the same. */
+	e.in_fd = 0;
+	if (CHECK_EQ(srvt_fork(&p, exec_socket_stdin, &e), 0)) {
+		snprintf(p.err, sizeof p.err, "%s", err);
+		if (CHECK_EQ(srvt_wait_ready(&p, path, READY_MS), 0) &&
+		    notify_expect(nfd, "READY=1", READY_MS)) {
+			close(nfd);
+			nfd = -1;
+			if (stop_clean(&p, path))
+				printf("   the notify socket's reader gone: stops as ever\n");
+		} else {
+			srvt_kill(&p);
+		}
+	}
 	unsetenv("NOTIFY_SOCKET");
-	close(nfd);
+	if (nfd >= 0)
+		close(nfd);
 }
 
 /* --no-sandbox: no filter (start() checks Seccomp: 0), and it serves. */
@@ -1442,6 +1458,7 @@ static void check_env_bad(void)
 		{ { { "LISTEN_FDS", "1" }, { "LISTEN_PID", "1x" } }, "LISTEN_PID=1x: want a process id" },
 		{ { { "NOTIFY_SOCKET", "@" } }, "NOTIFY_SOCKET=@: want an absolute path or @name" },
 		{ { { "NOTIFY_SOCKET", "/" } }, "NOTIFY_SOCKET=/: want an absolute path or @name" },
+		{ { { "NOTIFY_SOCKET", "/%" } }, "NOTIFY_SOCKET=/%: connect" },   /* 2 bytes: a name */
 		{ { { "NOTIFY_SOCKET", long108 } }, "NOTIFY_SOCKET is 108 bytes; the limit is 107" },
 		{ { { "NOTIFY_SOCKET", long107 } }, long107_want },
 	};

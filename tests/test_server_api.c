@@ -170,6 +170,21 @@ static void test_bad_settings(void)
 	/* A path and a passed socket: one or the other. */
 	o.listen_fd = 3;
 	refused("path and passed socket", &o, "and a socket passed by systemd: serve one or the other");
+	o.listen_fd = 0;
+	/* No path, and a default that does not fit: refused, nothing made
+	 * (and nothing left allocated: LeakSanitizer). */
+	{
+		char xdg[240];
+
+		memset(xdg, 'x', sizeof xdg - 1);
+		xdg[0] = '/';
+		xdg[sizeof xdg - 1] = '\0';
+		setenv("XDG_RUNTIME_DIR", xdg, 1);
+		o.socket_path = NULL;
+		refused("default path too long", &o, "default socket path under /xxx");
+		o.socket_path = path;
+		unsetenv("XDG_RUNTIME_DIR");
+	}
 }
 
 /* Every allocation and descriptor of set-up may fail: the reason says
