@@ -6,8 +6,10 @@
  * refused (LSE_E_INVAL) exactly when docs/protocol.md's ranges say, by new,
  * footprint, init and conntab_init alike; every misuse returns the error its
  * header comment lists and changes nothing; NULL sessions are harmless;
- * sticky errors stay; every error has a text, and a protocol error's text is
- * its ERROR frame's reason. */
+ * sticky errors stay; every error has a text of its own (values outside
+ * the enum share one), and a protocol error's text is its ERROR frame's
+ * reason. */
+#include <limits.h>
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +43,29 @@ static void check_null_session(void)
 	lse_sess_free(NULL);
 }
 
+static int is_lse_err(int e)
+{
+	return (e <= LSE_OK && e >= LSE_E_BAD_LENGTH) || e == LSE_E_NOMEM || e == LSE_E_INVAL;
+}
+
 static void check_strerror(int e)
 {
 	const char *t = lse_strerror(e);
+	const char *unknown = lse_strerror(INT_MIN);
 	uint8_t f[LSE_ERR_FRAME_MAX];
 	size_t n = lse_frame_error(f, e);
 
 	LSE_ORACLE(t != NULL && strlen(t) <= LSE_REASON_MAX, "strerror text");
+	/* A description of each enum lse_err value (lse_frame.h): one of its
+	 * own, and the same one for every value outside the enum. */
+	if (is_lse_err(e)) {
+		LSE_ORACLE(strcmp(t, unknown) != 0, "an error's text is that of unknown values");
+		for (int o = LSE_E_INVAL; o <= LSE_OK; o++)
+			LSE_ORACLE(o == e || !is_lse_err(o) || strcmp(t, lse_strerror(o)) != 0,
+				   "two errors share a text");
+	} else {
+		LSE_ORACLE(strcmp(t, unknown) == 0, "values outside the enum differ in text");
+	}
 	LSE_ORACLE((n != 0) == LSE_ERR_IS_PROTO(e), "ERROR frame for non-protocol error");
 	LSE_ORACLE(n == 0 || (n - 10 == strlen(t) && memcmp(f + 10, t, n - 10) == 0),
 		   "ERROR frame reason differs from strerror");
