@@ -247,3 +247,22 @@ size_t lse_t_capture_stderr(void (*f)(void *), void *arg, char *buf, size_t size
 	close(pfd[0]);
 	return len;
 }
+
+void lse_t_file_put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
+		abort();
+}
+
+int lse_t_file_is(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	char buf[64] = "";
+	int ok = f && fgets(buf, sizeof buf, f) && strcmp(buf, text) == 0;
+
+	if (f)
+		fclose(f);
+	return ok;
+}

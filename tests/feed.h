@@ -28,6 +28,12 @@ int lse_t_count_fds(void);
  * buf too. */
 size_t lse_t_capture_stderr(void (*f)(void *), void *arg, char *buf, size_t size);
 
+/* Writes text to a new or emptied file at path; aborts on failure. */
+void lse_t_file_put(const char *path, const char *text);
+
+/* Whether the file at path holds text (its first line, up to 63 bytes). */
+int lse_t_file_is(const char *path, const char *text);
+
 /* ---- byte builder (aborts on allocation failure: test code only) ---- */
 typedef struct lse_bytes {
 	uint8_t *p;

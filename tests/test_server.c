@@ -902,25 +902,6 @@ static void check_live(void)
 	stop_clean(&p, path);
 }
 
-static void file_put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
-		abort();
-}
-
-static int file_is(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "r");
-	char buf[64] = "";
-	int ok = f && fgets(buf, sizeof buf, f) && strcmp(buf, text) == 0;
-
-	if (f)
-		fclose(f);
-	return ok;
-}
-
 static void check_unsafe(void)
 {
 	char dir[200], path[256], dest[256];
@@ -959,10 +940,10 @@ static void check_unsafe(void)
 
 	subdir(dir, sizeof dir, "file", 0700);
 	snprintf(path, sizeof path, "%s/s.sock", dir);
-	file_put(path, "keep me\n");
+	lse_t_file_put(path, "keep me\n");
 	expect_refusal("regular-file", args, path, "not a socket");
 	CHECK(lstat(path, &st) == 0 && S_ISREG(st.st_mode));
-	CHECK(file_is(path, "keep me\n"));
+	CHECK(lse_t_file_is(path, "keep me\n"));
 
 	if (geteuid() != 0) {
 		printf("   not root: the other-owner directory check is skipped\n");

@@ -197,25 +197,6 @@ static void subdir(char *out, size_t len, const char *name, mode_t mode)
 	}
 }
 
-static void file_put(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL || fputs(text, f) < 0 || fclose(f) != 0)
-		abort();
-}
-
-static int file_is(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "r");
-	char buf[64] = "";
-	int ok = f && fgets(buf, sizeof buf, f) && strcmp(buf, text) == 0;
-
-	if (f)
-		fclose(f);
-	return ok;
-}
-
 static socklen_t addr_of(struct sockaddr_un *a, const char *path)
 {
 	size_t n = strlen(path);
@@ -494,7 +475,7 @@ static void check_dir_modes(void)
 		CHECK(gone(path));
 	}
 	at(dir, sizeof dir, "afile");
-	file_put(dir, "not a directory\n");
+	lse_t_file_put(dir, "not a directory\n");
 	snprintf(path, sizeof path, "%s/s.sock", dir);
 	refused(path, "%s is not a directory", dir);
 	at(dir, sizeof dir, "missing");
@@ -610,7 +591,7 @@ static void check_states(void)
 		else if (k == 1)
 			fd = bound(dest, SOCK_STREAM, 4);
 		else if (k == 2)
-			file_put(dest, "keep me\n");
+			lse_t_file_put(dest, "keep me\n");
 		else if (k == 3)
 			CHECK_EQ(mkdir(dest, 0700), 0);
 		CHECK_EQ(symlink(dest, path), 0);
@@ -621,7 +602,7 @@ static void check_states(void)
 		else if (k == 1)
 			CHECK(answers(dest));
 		else if (k == 2)
-			CHECK(file_is(dest, "keep me\n"));
+			CHECK(lse_t_file_is(dest, "keep me\n"));
 		else if (k == 4)
 			CHECK(gone(dest));   /* nothing made through a dangling one */
 		if (fd >= 0)
@@ -632,9 +613,9 @@ static void check_states(void)
 	}
 
 	/* A file, a directory, a FIFO: not sockets, left as they are. */
-	file_put(path, "keep me\n");
+	lse_t_file_put(path, "keep me\n");
 	refused(path, "refusing %s: it exists and is not a socket", path);
-	CHECK(file_is(path, "keep me\n"));
+	CHECK(lse_t_file_is(path, "keep me\n"));
 	CHECK_EQ(unlink(path), 0);
 	CHECK_EQ(mkdir(path, 0700), 0);
 	refused(path, "refusing %s: it exists and is not a socket", path);
@@ -732,11 +713,11 @@ static void check_close(void)
 			CHECK_EQ(rename(other, path), 0);
 		} else {
 			CHECK_EQ(unlink(path), 0);
-			file_put(path, "keep me\n");
+			lse_t_file_put(path, "keep me\n");
 		}
 		CHECK_EQ(lstat(path, &st), 0);
 		lse_sock_close(&s);
-		CHECK(k == 0 ? is_sock(path) : file_is(path, "keep me\n"));
+		CHECK(k == 0 ? is_sock(path) : lse_t_file_is(path, "keep me\n"));
 		CHECK_EQ(unlink(path), 0);
 	}
 	CHECK_EQ(lse_t_count_fds(), fds);
@@ -793,7 +774,7 @@ static void restale(const char *path)
 static void to_file(const char *path)
 {
 	unlink(path);
-	file_put(path, "keep me\n");
+	lse_t_file_put(path, "keep me\n");
 }
 
 static void to_nobody(const char *path)
@@ -835,7 +816,7 @@ static void check_races(void)
 	 * left there. */
 	after_bind = to_file;
 	refused(path, "%s changed under us after bind", path);
-	CHECK(file_is(path, "keep me\n"));
+	CHECK(lse_t_file_is(path, "keep me\n"));
 	CHECK_EQ(unlink(path), 0);
 	arm("lstat", ANY, 0, EIO);
 	refused(path, "%s changed under us after bind", path);
