@@ -14,6 +14,10 @@
 
 
 static const uint32_t limits[8] = { 65536, 1, 64, 130, 131, 4096, 65535, 16777216 };
+/* Buffer growths one call may make: doubling from 276 bytes passes
+ * LSE_CHUNK_MAX within 17. */
+#define GROWN_MAX 24
+
 static const size_t drains[16] = { 1, 2, 3, 7, 8, 12, 13, 64, 137, 138, 139,
 				   1000, 4096, 65536, 131072, SIZE_MAX };
 
@@ -31,6 +35,17 @@ typedef struct run {
 	 * whose address is taken costs every call a fake stack frame under
 	 * ASan's detect_stack_use_after_return, which the fuzzers run with. */
 	size_t avail;
+	int filled;           /* raw direct: the last recv_ack took all offered */
+	/* The output buffer as the allocator sees it (watch_alloc): the
+	 * session's allocations pass through the run, so its growth can be
+	 * held to lse_sess_new's promise. */
+	const lse_mem *inner; /* the allocator the session was given */
+	size_t cap;           /* the buffer's capacity: its size once allocated */
+	int storage;          /* caller storage: the capacity is the bound */
+	int fresh;            /* the ring emptied and no ack has split it since */
+	int may_grow;         /* inside recv or recv_buf: growth is allowed */
+	unsigned ngrown;
+	size_t grown[GROWN_MAX]; /* buffer sizes allocated in this call */
 } run;
 
 void lse_oracle_fail(const char *msg, const char *cond, const char *file, int line)
@@ -156,12 +171,81 @@ static size_t documented_bound(const run *r)
 	return LSE_SESS_FRAMED_BOUND(lse_sess_negotiated(r->s));
 }
 
+/* The session's allocator, watched. Its first allocation is the session
+ * itself (r->s is not set yet); every later one is its output buffer
+ * growing, which lse_sess.h allows only inside lse_sess_recv() and
+ * lse_sess_recv_buf(). */
+static void *watch_alloc(void *ud, size_t size)
+{
+	run *r = ud;
+	void *p = r->inner->alloc(r->inner->ud, size);
+
+	if (p == NULL || r->s == NULL)
+		return p;
+	LSE_ORACLE(r->may_grow, "the session allocated outside recv and recv_buf");
+	LSE_ORACLE(r->ngrown < GROWN_MAX, "the output buffer grew too often in one call");
+	r->grown[r->ngrown++] = size;
+	return p;
+}
+
+static void watch_free(void *ud, void *ptr, size_t size)
+{
+	run *r = ud;
+
+	r->inner->free(r->inner->ud, ptr, size);
+}
+
+/* Holds the growths of the last call to lse_sess_new's promise: the output
+ * buffer starts inside the session (276 bytes, or the bound if smaller)
+ * and grows by doubling, only as far as the output actually held needs,
+ * never past the bound. need_max is the most the call can have needed:
+ * a buffer of need_max bytes would have held all of it. */
+static void check_growth(run *r, size_t need_max)
+{
+	size_t bound = lse_sess_bound(r->s);
+
+	for (unsigned i = 0; i < r->ngrown; i++) {
+		size_t c = r->grown[i], prev = r->cap;
+
+		LSE_TRACE(lse_trace("output buffer grown from %zu to %zu, ", prev, c));
+		LSE_ORACLE(need_max > prev, "the output buffer grew although the output fit");
+		LSE_ORACLE(c > prev && c <= bound, "the output buffer grew past the bound, or not at all");
+		LSE_ORACLE(c >= (2 * prev < bound ? 2 * prev : bound),
+			   "the output buffer grew by less than doubling");
+		LSE_ORACLE(c <= (2 * prev > need_max ? 2 * prev : need_max),
+			   "the output buffer grew past what the output needs");
+		r->cap = c;
+	}
+	r->ngrown = 0;
+	r->may_grow = 0;
+}
+
 /* Raw, zero copy: copies what recv_buf has room for, acks it. */
 static int offer_direct(run *r, size_t at, size_t n)
 {
-	uint8_t *p = lse_sess_recv_buf(r->s, &r->avail);
-	size_t len = r->avail;
+	/* recv_buf grows a ring that the last read filled, or that is full,
+	 * and only then: to twice its size, up to the bound. */
+	size_t prev = r->cap, bound = lse_sess_bound(r->s);
+	int due = (r->filled || lse_sess_buffered(r->s) == prev) && prev < bound &&
+		  lse_sess_reading(r->s);
+	uint8_t *p, *again;
+	size_t len;
 
+	r->may_grow = 1;
+	p = lse_sess_recv_buf(r->s, &r->avail);
+	len = r->avail;
+	LSE_ORACLE(r->ngrown == (due && lse_sess_error(r->s) != LSE_E_NOMEM),
+		   due ? "recv_buf did not grow a ring that the last read filled"
+		       : "recv_buf grew the ring with no read that filled it");
+	check_growth(r, prev + 1);
+	r->filled = 0;
+	/* Asked again with nothing read (the read would block): the same
+	 * space, and no more growth. */
+	r->may_grow = 1;
+	again = lse_sess_recv_buf(r->s, &r->avail);
+	LSE_ORACLE(again == p && r->avail == len && r->ngrown == 0,
+		   "recv_buf asked twice offers different space");
+	r->may_grow = 0;
 	if (p == NULL) {
 		LSE_ORACLE(len == 0, "recv_buf: NULL with a length");
 		LSE_ORACLE(!(lse_sess_want(r->s) & LSE_WANT_READ) || lse_sess_error(r->s) == LSE_E_NOMEM,
@@ -177,6 +261,7 @@ static int offer_direct(run *r, size_t at, size_t n)
 	LSE_TRACE(lse_trace("offered %zu into recv_buf's %zu, ", n, len));
 	memcpy(p, r->f->p + at, n);
 	LSE_ORACLE(lse_sess_recv_ack(r->s, n) == LSE_OK, "recv_ack refused");
+	r->filled = n == len && n > 0;
 	LSE_ORACLE(at + n == lse_sess_consumed(r->s), "recv_ack count disagrees with consumed");
 	return n > 0;
 }
@@ -187,7 +272,7 @@ static int offer(run *r)
 {
 	size_t at = (size_t)lse_sess_consumed(r->s);
 	size_t n = r->f->head - at;
-	size_t room = lse_sess_recv_room(r->s), bound;
+	size_t room = lse_sess_recv_room(r->s), bound, before;
 	ptrdiff_t got;
 
 	if (n == 0)
@@ -195,7 +280,13 @@ static int offer(run *r)
 	if (r->direct)
 		return offer_direct(r, at, n);
 	bound = lse_sess_bound(r->s);
+	before = lse_sess_buffered(r->s);
+	r->may_grow = 1;
 	got = lse_sess_recv(r->s, r->f->p + at, n);
+	/* What the call can have needed: raw, what was held and offered;
+	 * framed, what it holds now and an ERROR frame's reserve. */
+	check_growth(r, r->d->mode == LSE_MODE_RAW ? before + n
+						   : lse_sess_buffered(r->s) + LSE_ERR_FRAME_MAX);
 	LSE_TRACE(got < 0 ? lse_trace("offered %zu, refused: %s, ", n, lse_strerror((int)got))
 			  : lse_trace("offered %zu, took %td, ", n, got));
 	if (got < 0) {
@@ -236,20 +327,26 @@ static int offer_edge(run *r, unsigned sel, uint8_t op)
 static int drain(run *r, size_t max)
 {
 	size_t total = 0;
+	int whole = 0;   /* the last piece was all that was answered */
 
 	while (total < max) {
 		const uint8_t *p = lse_sess_send_buf(r->s, &r->avail);
 		size_t n = r->avail;
 
 		LSE_ORACLE(n == 0 || lse_sess_want(r->s) != LSE_CLOSED, "a closed session offers output");
+		/* Output that follows an emptied ring starts at its front:
+		 * all of it comes in one piece (lse_sess_send_buf). */
+		LSE_ORACLE(n == 0 || !whole, "output after an emptied ring came in two pieces");
 		if (n == 0)
 			break;
+		whole = r->fresh && n <= max - total;
 		n = n < max - total ? n : max - total;
 		LSE_ORACLE(n <= r->out_cap - r->out_len, "more output than any stream can cause");
 		memcpy(r->out + r->out_len, p, n);
 		r->out_len += n;
 		total += n;
 		LSE_ORACLE(lse_sess_send_ack(r->s, n) == LSE_OK, "ack of offered bytes refused");
+		r->fresh = lse_sess_buffered(r->s) == 0;
 	}
 	return total > 0;
 }
@@ -260,6 +357,10 @@ static void check(run *r)
 	size_t bound = lse_sess_bound(r->s);
 
 	LSE_ORACLE(lse_sess_buffered(r->s) <= bound, "output exceeds the bound");
+	LSE_ORACLE(w != LSE_CLOSED || lse_sess_buffered(r->s) == 0 ||
+		   lse_sess_error(r->s) == LSE_E_NOMEM, "a closed session still holds output");
+	if (r->storage)
+		r->cap = bound;   /* lse_sess_init: the storage holds the bound */
 	LSE_ORACLE(bound == documented_bound(r), "bound differs from docs/protocol.md");
 	LSE_ORACLE(!r->closed || w == LSE_CLOSED, "a closed session came back");
 	LSE_ORACLE(w != 0, "session neither reads nor writes: it would stall");
@@ -437,11 +538,13 @@ static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg)
 	lse_trace("settings: ");
 	lse_trace_flags(flags, names);
 	if (cfg->mode == LSE_MODE_RAW)
-		lse_trace("  raw echo, ring of %u bytes", (unsigned)cfg->chunk);
+		lse_trace("  raw echo, ring of %u bytes%s", (unsigned)r->chunk,
+			  cfg->chunk ? "" : " (the default)");
 	else
-		lse_trace("  framed, server limit %u", (unsigned)cfg->max_payload);
+		lse_trace("  framed, server limit %u%s", (unsigned)lse_drive_limit(flags),
+			  cfg->max_payload ? "" : " (the default)");
 	lse_trace(", session %s, allocator %s\n",
-		  (flags & 0x10) && r->d->mem == NULL && cfg->max_payload <= 65536
+		  (flags & 0x10) && r->d->mem == NULL && lse_drive_limit(flags) <= 65536
 			  ? "in caller storage" : "allocated",
 		  r->d->mem ? "failing (fuzz_alloc)" : "malloc");
 	lse_trace("  1 connection; stream from byte 0 on, operations from byte %zu back\nschedule:\n",
@@ -450,28 +553,38 @@ static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg)
 
 int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 {
-	lse_sess_config cfg = { d->mode, lse_drive_limit(flags), chunk };
-	run r = { d, f, NULL, 0, chunk, NULL, 0, 0, 0, d->mode == LSE_MODE_RAW && (flags & 0x40), 0 };
+	uint32_t limit = lse_drive_limit(flags);
+	/* The defaults are asked for as 0, as the server asks for them. */
+	lse_sess_config cfg = { d->mode, limit == LSE_LIMIT_DEFAULT ? 0 : limit,
+				chunk == LSE_CHUNK_DEFAULT ? 0 : chunk };
+	run r = { .d = d, .f = f, .chunk = chunk,
+		  .direct = d->mode == LSE_MODE_RAW && (flags & 0x40),
+		  .inner = d->mem ? d->mem : lse_mem_default() };
+	lse_mem watch = { watch_alloc, watch_free, &r };
 	void *storage = NULL;
 	int eof, err, rc;
 
 	LSE_TRACE(trace_start(&r, flags, &cfg));
 	/* Caller storage holds the largest bound up front: beyond 64 KiB that
 	 * costs an mmap and teaches nothing the allocator path does not. */
-	if ((flags & 0x10) && d->mem == NULL && cfg.max_payload <= 65536) {
+	if ((flags & 0x10) && d->mem == NULL && limit <= 65536) {
 		size_t size = lse_sess_footprint(&cfg);
 		storage = storage_space(size);
 		LSE_ORACLE(lse_sess_init(&r.s, storage, size - 1, &cfg) == LSE_E_INVAL,
 			   "storage one byte short accepted");
 		rc = lse_sess_init(&r.s, storage, size, &cfg);
 	} else {
-		rc = lse_sess_new(&r.s, &cfg, d->mem);
+		rc = lse_sess_new(&r.s, &cfg, &watch);
 	}
 	if (rc != LSE_OK) {
 		LSE_TRACE(lse_trace("the session could not be made: %s\n", lse_strerror(rc)));
 		LSE_ORACLE(rc == LSE_E_NOMEM && d->nomem_ok && r.s == NULL, "lse_sess_new failed");
 		return rc;
 	}
+	r.storage = storage != NULL;
+	r.fresh = 1;
+	r.cap = lse_sess_bound(r.s) < LSE_SESS_FRAMED_BOUND(0) || r.storage
+			? lse_sess_bound(r.s) : LSE_SESS_FRAMED_BOUND(0);
 	r.out_cap = f->tail + 2 * LSE_ERR_FRAME_MAX;
 	r.out = out_space(r.out_cap);
 	check(&r);
@@ -485,7 +598,7 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 		lse_sess_eof(r.s);
 		settle(&r);
 	}
-	compare(&r, eof, cfg.max_payload);
+	compare(&r, eof, limit);
 	err = lse_sess_error(r.s);
 	lse_sess_free(r.s);
 	return err;

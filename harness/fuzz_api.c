@@ -78,20 +78,39 @@ static int check_config(const lse_sess_config *cfg)
 	int valid = (cfg->mode == LSE_MODE_FRAMED || cfg->mode == LSE_MODE_RAW) &&
 		    cfg->max_payload <= LSE_LIMIT_MAX && cfg->chunk <= LSE_CHUNK_MAX;
 	static const lse_mem half = { NULL, NULL, NULL };
+	const lse_mem only_alloc = { lse_mem_default()->alloc, NULL, NULL };
+	const lse_mem only_free = { NULL, lse_mem_default()->free, NULL };
 	alignas(max_align_t) uint8_t small[64];
 	lse_conntab t;
 	lse_sess *s = (lse_sess *)small;
 
 	LSE_ORACLE((lse_sess_footprint(cfg) != 0) == valid, "footprint disagrees on validity");
+	if (valid) {
+		/* A fixed part, the same for all configs, plus the largest
+		 * bound the config allows, a 0 asking for the default. */
+		static const lse_sess_config one = { LSE_MODE_RAW, 0, 1 };
+		size_t largest = cfg->mode == LSE_MODE_RAW
+			? (cfg->chunk ? cfg->chunk : LSE_CHUNK_DEFAULT)
+			: LSE_SESS_FRAMED_BOUND(cfg->max_payload ? cfg->max_payload : LSE_LIMIT_DEFAULT);
+
+		LSE_ORACLE(lse_sess_footprint(cfg) == lse_sess_footprint(&one) - 1 + largest,
+			   "footprint is not a fixed part plus the largest bound");
+	}
 	LSE_ORACLE(lse_sess_init(&s, small + 1, sizeof small - 1, cfg) == LSE_E_INVAL && s == NULL,
 		   "misaligned storage accepted");
 	LSE_ORACLE(lse_sess_new(&s, cfg, &half) == LSE_E_INVAL && s == NULL, "half allocator accepted");
+	LSE_ORACLE(lse_sess_new(&s, cfg, &only_alloc) == LSE_E_INVAL && s == NULL,
+		   "allocator without free accepted");
+	LSE_ORACLE(lse_sess_new(&s, cfg, &only_free) == LSE_E_INVAL && s == NULL,
+		   "allocator without alloc accepted");
 	LSE_ORACLE(lse_sess_new(NULL, cfg, NULL) == LSE_E_INVAL, "new(NULL out)");
 	LSE_ORACLE(lse_sess_init(NULL, small, sizeof small, cfg) == LSE_E_INVAL, "init(NULL out)");
 	lse_conntab_free(NULL);
 	LSE_ORACLE(lse_conntab_init(&t, cfg, NULL) == (valid ? LSE_OK : LSE_E_INVAL),
 		   "conntab_init disagrees on validity");
-	LSE_ORACLE(lse_conntab_init(&t, cfg, &half) == LSE_E_INVAL, "conntab half allocator");
+	LSE_ORACLE(lse_conntab_init(&t, cfg, &half) == LSE_E_INVAL &&
+		   lse_conntab_init(&t, cfg, &only_alloc) == LSE_E_INVAL &&
+		   lse_conntab_init(&t, cfg, &only_free) == LSE_E_INVAL, "conntab half allocator");
 	return valid;
 }
 
@@ -118,20 +137,32 @@ static void op_table(lse_conntab *t, lse_failmem *fm, int fd, uint8_t how)
 
 	switch (how & 3) {
 	case 0: {
-		int rc;
+		size_t live = fm->live, cap = t->cap;
+		unsigned calls = fm->calls;
+		int rc, refused;
 
 		fm->fail_at = (how >> 2) & 3 ? fm->calls + ((how >> 2) & 3) : 0;
 		rc = lse_conntab_add(t, fd, &c);
+		refused = fm->fail_at != 0 && fm->fail_at <= fm->calls;
+		fm->fail_at = 0;
 		if (rc == LSE_E_NOMEM && fd >= 0 && !present) {
+			LSE_ORACLE(refused, "conntab_add: out of memory with no allocation refused");
 			LSE_ORACLE(c == NULL && lse_conntab_get(t, fd) == NULL && t->count == count,
 				   "a failed add changed the table");
-			fm->fail_at = 0;
 			break;
 		}
-		fm->fail_at = 0;
+		LSE_ORACLE(!refused, "conntab_add succeeded although an allocation was refused");
 		LSE_ORACLE(rc == (fd < 0 || present ? LSE_E_INVAL : LSE_OK), "conntab_add result");
-		LSE_ORACLE(rc != LSE_OK || (c->fd == fd && lse_conntab_get(t, fd) == c), "conntab_add entry");
 		LSE_ORACLE(rc == LSE_OK ? c != NULL : c == NULL, "conntab_add out");
+		if (rc != LSE_OK)
+			break;
+		LSE_ORACLE(c->fd == fd && lse_conntab_get(t, fd) == c, "conntab_add entry");
+		LSE_ORACLE(c->sess != NULL && c->interest == 0 && c->fault == NULL,
+			   "a new connection is not fresh");
+		/* The connection, its session, and the table once if fd is
+		 * beyond it: all from the table's allocator. */
+		LSE_ORACLE(fm->live > live && fm->calls - calls == 2u + ((size_t)fd >= cap),
+			   "conntab_add allocated other than the connection, its session and the table");
 		break;
 	}
 	case 1:
@@ -237,6 +268,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	lse_conntab_free(&t);
+	/* Left as lse_conntab_init left it: free again, or fill again. */
+	LSE_ORACLE(t.by_fd == NULL && t.cap == 0 && t.count == 0 && lse_conntab_get(&t, 0) == NULL,
+		   "a freed table is not empty");
+	lse_conntab_free(&t);
+	LSE_ORACLE(fm.live == 0, "a freed table holds memory");
 	lse_sess_free(s);
 	return 0;
 }

@@ -5,10 +5,14 @@
  * Input (harness/README.md): client bytes from the front; from the back a
  * flags byte and a fail_at byte (the k-th allocation is refused), then
  * operations: open, send to k, drain k, half-close k,
- * abort k, run to quiescence, end. Checked: each connection's output equals
+ * abort k, run to quiescence, end; an open may make every call of its
+ * socket meet EINTR first. Checked: each connection's output equals
  * the model's for that connection's stream alone (a prefix, if the client
  * aborted), it is closed exactly when the model says so, the loop always
- * settles, and the table ends holding exactly the open connections. */
+ * settles, and the table ends holding exactly the open connections; each
+ * lse_conn_run call keeps lse_conn.h's contract as its socket sees it
+ * (readiness, flush first, reads of the room, EINTR retried, no call again
+ * after a short one, the budget, stopping only when nothing can move). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +28,7 @@
 
 typedef struct peer {
 	int shut, aborted, server_closed;
+	int intr;            /* every read and write is first interrupted */
 	unsigned interest;   /* what "epoll" has registered; 0 once closed */
 	lse_hbuf in;          /* everything the client sent */
 	size_t rd;       /* the server has read in.p[0, rd) */
@@ -31,6 +36,18 @@ typedef struct peer {
 	size_t unread;   /* of out, still in the "kernel buffer" */
 	size_t cap;      /* kernel buffer capacity */
 } peer;
+
+/* One lse_conn_run call as its socket sees it, held to lse_conn.h's
+ * contract for that call. */
+typedef struct audit {
+	int fd;               /* the connection being serviced */
+	unsigned ready;       /* what the loop said it may do */
+	int calls;            /* reads and writes that returned, EINTR aside */
+	int read_done;        /* a read came up short or would block */
+	int write_done;       /* a write came up short or would block */
+	int broken;           /* a call said the socket broke */
+	int retry;            /* 'r' or 'w': the call EINTR interrupted */
+} audit;
 
 typedef struct world {
 	peer peers[PEERS];
@@ -49,36 +66,93 @@ typedef struct world {
 	lse_io io;
 	uint8_t scratch[65536];
 	size_t scratch_len;
+	audit a;
 } world;
+
+/* Checks a read ('r') or write ('w') that lse_conn_run makes; returns 1 if
+ * EINTR is to be its answer. */
+static int audit_call(world *w, int fd, int dir, size_t len)
+{
+	audit *a = &w->a;
+	int again = a->retry == dir;
+
+	LSE_ORACLE(fd == a->fd, "io on a connection other than the one serviced");
+	LSE_ORACLE(a->retry == 0 || again, "a call interrupted by EINTR was not made again at once");
+	LSE_ORACLE(!a->broken, "io on a socket that said it broke");
+	LSE_ORACLE(a->ready & (dir == 'r' ? LSE_WANT_READ : LSE_WANT_WRITE), "io the loop did not allow");
+	LSE_ORACLE(!(dir == 'r' ? a->read_done : a->write_done),
+		   "io again in a direction whose last call came up short or would block");
+	LSE_ORACLE(len > 0, "io of 0 bytes");
+	a->retry = 0;
+	if (w->peers[fd].intr && !again) {
+		a->retry = dir;
+		return 1;
+	}
+	LSE_ORACLE(++a->calls <= LSE_CONN_BUDGET, "more calls than LSE_CONN_BUDGET");
+	return 0;
+}
+
+static void audit_result(audit *a, int dir, ptrdiff_t n, size_t len)
+{
+	if (n == LSE_IO_BROKEN)
+		a->broken = 1;
+	else if (n == LSE_IO_AGAIN || (n > 0 && (size_t)n < len))
+		*(dir == 'r' ? &a->read_done : &a->write_done) = 1;
+}
 
 static ptrdiff_t mem_read(void *ctx, int fd, uint8_t *dst, size_t len)
 {
-	peer *p = &((world *)ctx)->peers[fd];
-	size_t n = p->in.len - p->rd;
+	world *w = ctx;
+	peer *p = &w->peers[fd];
+	const lse_conn *c = lse_conntab_get(&w->tab, fd);
+	size_t n = p->in.len - p->rd, room;
+	ptrdiff_t got;
 
+	if (audit_call(w, fd, 'r', len))
+		return LSE_IO_INTR;
+	room = lse_sess_recv_room(c->sess);
+	LSE_ORACLE(!(lse_sess_want(c->sess) & LSE_WANT_WRITE) || w->a.write_done ||
+		   !(w->a.ready & LSE_WANT_WRITE), "a read before the pending output was written");
+	if (w->tab.cfg.mode == LSE_MODE_FRAMED)
+		LSE_ORACLE(dst == w->scratch && len == (room < w->scratch_len ? room : w->scratch_len),
+			   "a framed read not of the session's room, as far as scratch allows");
+	else
+		LSE_ORACLE(len <= room, "a raw read beyond the session's room");
 	if (p->aborted)
-		return LSE_IO_BROKEN;
-	if (n == 0)
-		return p->shut ? 0 : LSE_IO_AGAIN;
-	n = n < len ? n : len;
-	memcpy(dst, p->in.p + p->rd, n);
-	p->rd += n;
-	return (ptrdiff_t)n;
+		got = LSE_IO_BROKEN;
+	else if (n == 0)
+		got = p->shut ? 0 : LSE_IO_AGAIN;
+	else {
+		n = n < len ? n : len;
+		memcpy(dst, p->in.p + p->rd, n);
+		p->rd += n;
+		got = (ptrdiff_t)n;
+	}
+	audit_result(&w->a, 'r', got, len);
+	return got;
 }
 
 static ptrdiff_t mem_write(void *ctx, int fd, const uint8_t *src, size_t len)
 {
-	peer *p = &((world *)ctx)->peers[fd];
+	world *w = ctx;
+	peer *p = &w->peers[fd];
 	size_t n = p->cap - p->unread;
+	ptrdiff_t put;
 
+	if (audit_call(w, fd, 'w', len))
+		return LSE_IO_INTR;
 	if (p->aborted)
-		return LSE_IO_BROKEN;
-	if (n == 0)
-		return LSE_IO_AGAIN;
-	n = n < len ? n : len;
-	lse_hbuf_put(&p->out, src, n);
-	p->unread += n;
-	return (ptrdiff_t)n;
+		put = LSE_IO_BROKEN;
+	else if (n == 0)
+		put = LSE_IO_AGAIN;
+	else {
+		n = n < len ? n : len;
+		lse_hbuf_put(&p->out, src, n);
+		p->unread += n;
+		put = (ptrdiff_t)n;
+	}
+	audit_result(&w->a, 'w', put, len);
+	return put;
 }
 
 static int readable(const peer *p)
@@ -105,6 +179,28 @@ static int fires(const world *w, int fd)
 	       ((p->interest & LSE_WANT_WRITE) && p->unread < p->cap);
 }
 
+/* After lse_conn_run: closed exactly when the socket broke or the session
+ * is done, else the session's own interest; and, within the budget, it
+ * stopped only when nothing it wants can be done. */
+static void check_run(const world *w, const lse_conn *c, unsigned interest)
+{
+	const audit *a = &w->a;
+	unsigned want = lse_sess_want(c->sess);
+	int can_read = (a->ready & LSE_WANT_READ) && !a->read_done;
+	int can_write = (a->ready & LSE_WANT_WRITE) && !a->write_done;
+
+	LSE_ORACLE(a->retry == 0, "a call interrupted by EINTR was not made again");
+	if (interest == LSE_CLOSED) {
+		LSE_ORACLE(a->broken || want == LSE_CLOSED, "closed a connection with a sound socket and session");
+		return;
+	}
+	LSE_ORACLE(!a->broken, "the socket broke and the connection stays open");
+	LSE_ORACLE(interest == want, "the interest returned is not the session's");
+	LSE_ORACLE(a->calls == LSE_CONN_BUDGET ||
+		   (!((want & LSE_WANT_WRITE) && can_write) && !((want & LSE_WANT_READ) && can_read)),
+		   "lse_conn_run stopped, within its budget, while bytes could still move");
+}
+
 static void dispatch(world *w, int fd)
 {
 	lse_conn *c = lse_conntab_get(&w->tab, fd);
@@ -112,7 +208,9 @@ static void dispatch(world *w, int fd)
 
 	if (c == NULL)   /* closed by an earlier dispatch in this pass */
 		return;
-	interest = lse_conn_run(c, &w->io, ready(&w->peers[fd]), w->scratch, w->scratch_len);
+	w->a = (audit){ .fd = fd, .ready = ready(&w->peers[fd]) };
+	interest = lse_conn_run(c, &w->io, w->a.ready, w->scratch, w->scratch_len);
+	check_run(w, c, interest);
 	if (interest == LSE_CLOSED) {
 		lse_conntab_del(&w->tab, fd);
 		w->peers[fd].server_closed = 1;
@@ -174,6 +272,7 @@ static void op_open(world *w, uint8_t op)
 		return;
 	p = &w->peers[w->npeers];
 	p->cap = caps[(op >> 3) & 7];
+	p->intr = (op >> 6) & 1;
 	if (lse_conntab_add(&w->tab, w->npeers, &c) != LSE_OK) {
 		/* As the shell does: the accepted socket is closed at once. */
 		LSE_ORACLE(w->fm.refused && lse_conntab_get(&w->tab, w->npeers) == NULL,
@@ -220,7 +319,8 @@ static void trace_op(const world *w, uint8_t op, int fd, size_t from, size_t to)
 	else if (i == 3)
 		lse_trace("DRAIN %zu", lse_drive_drain(op >> 3));
 	else if (i == 0 && fd >= 0)
-		lse_trace("OPEN, kernel buffer %zu", w->peers[fd].cap);
+		lse_trace("OPEN, kernel buffer %zu%s", w->peers[fd].cap,
+			  w->peers[fd].intr ? ", each call first interrupted (EINTR)" : "");
 	else
 		lse_trace("%s", names[i]);
 	if (to > from)

@@ -66,8 +66,9 @@ lse_conn *lse_conntab_get(const lse_conntab *t, int fd);
 void lse_conntab_del(lse_conntab *t, int fd);
 
 /* Services one connection: writes pending output first (only if `ready`
- * has LSE_WANT_WRITE), then reads (only if it has LSE_WANT_READ) at most
- * the session's room, into the session's ring in raw mode or into scratch,
+ * has LSE_WANT_WRITE), then reads (only if it has LSE_WANT_READ) the
+ * session's room, into the session's ring in raw mode or into scratch (as
+ * much of the room as scratch_len allows),
  * and repeats while bytes move, up to LSE_CONN_BUDGET calls. EINTR is
  * retried; a short write resumes from where it stopped, at the next call;
  * a short read or write ends the attempts on that direction, since the

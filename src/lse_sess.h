@@ -68,7 +68,9 @@ const lse_mem *lse_mem_default(void);
 int lse_sess_new(lse_sess **out, const lse_sess_config *cfg, const lse_mem *mem);
 
 /* Bytes of caller storage that lse_sess_init() needs for `cfg`, enough for
- * the largest negotiation; 0 if cfg is invalid. */
+ * the largest negotiation: a fixed part, the same for every config, plus
+ * the largest bound cfg allows (raw: the chunk; framed:
+ * LSE_SESS_FRAMED_BOUND(max_payload)); 0 if cfg is invalid. */
 size_t lse_sess_footprint(const lse_sess_config *cfg);
 
 /* Creates a session inside caller-owned `storage` (aligned for max_align_t,
