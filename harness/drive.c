@@ -44,9 +44,13 @@ typedef struct run {
 	int storage;          /* caller storage: the capacity is the bound */
 	int fresh;            /* the ring emptied and no ack has split it since */
 	int may_grow;         /* inside recv or recv_buf: growth is allowed */
-	unsigned ngrown;
-	size_t grown[GROWN_MAX]; /* buffer sizes allocated in this call */
+	unsigned ngrown;      /* buffers allocated in this call, in grown[] */
 } run;
+
+/* The sizes of the buffers one call allocated. Beside the run, not in it:
+ * a run is zeroed at its start, and an array in it would cost every short
+ * run its clearing. */
+static size_t grown[GROWN_MAX];
 
 void lse_oracle_fail(const char *msg, const char *cond, const char *file, int line)
 {
@@ -184,7 +188,7 @@ static void *watch_alloc(void *ud, size_t size)
 		return p;
 	LSE_ORACLE(r->may_grow, "the session allocated outside recv and recv_buf");
 	LSE_ORACLE(r->ngrown < GROWN_MAX, "the output buffer grew too often in one call");
-	r->grown[r->ngrown++] = size;
+	grown[r->ngrown++] = size;
 	return p;
 }
 
@@ -205,7 +209,7 @@ static void check_growth(run *r, size_t need_max)
 	size_t bound = lse_sess_bound(r->s);
 
 	for (unsigned i = 0; i < r->ngrown; i++) {
-		size_t c = r->grown[i], prev = r->cap;
+		size_t c = grown[i], prev = r->cap;
 
 		LSE_TRACE(lse_trace("output buffer grown from %zu to %zu, ", prev, c));
 		LSE_ORACLE(need_max > prev, "the output buffer grew although the output fit");
@@ -217,35 +221,46 @@ static void check_growth(run *r, size_t need_max)
 		r->cap = c;
 	}
 	r->ngrown = 0;
-	r->may_grow = 0;
+}
+
+/* recv_buf grows a ring that the last read filled, or that is full, and
+ * only then: to twice its size, up to the bound; asked again with nothing
+ * read (the read would block), it offers the same space and grows no
+ * more. `filled`: the last read filled what recv_buf offered. */
+static void check_recv_buf(run *r, int filled, const uint8_t *p, size_t len)
+{
+	size_t prev = r->cap, bound = lse_sess_bound(r->s);
+	int due = (filled || lse_sess_buffered(r->s) == prev) && prev < bound &&
+		  (lse_sess_reading(r->s) || lse_sess_error(r->s) == LSE_E_NOMEM);
+
+	LSE_ORACLE(r->ngrown == (due && lse_sess_error(r->s) != LSE_E_NOMEM),
+		   due ? "recv_buf did not grow a ring that the last read filled"
+		       : "recv_buf grew the ring with no read that filled it");
+	check_growth(r, prev + 1);
+	if (filled) {
+		r->may_grow = 1;
+		LSE_ORACLE(lse_sess_recv_buf(r->s, &r->avail) == p && r->avail == len && r->ngrown == 0,
+			   "recv_buf asked twice offers different space");
+		r->may_grow = 0;
+	}
 }
 
 /* Raw, zero copy: copies what recv_buf has room for, acks it. */
 static int offer_direct(run *r, size_t at, size_t n)
 {
-	/* recv_buf grows a ring that the last read filled, or that is full,
-	 * and only then: to twice its size, up to the bound. */
-	size_t prev = r->cap, bound = lse_sess_bound(r->s);
-	int due = (r->filled || lse_sess_buffered(r->s) == prev) && prev < bound &&
-		  lse_sess_reading(r->s);
-	uint8_t *p, *again;
+	int filled = r->filled;
+	uint8_t *p;
 	size_t len;
 
 	r->may_grow = 1;
 	p = lse_sess_recv_buf(r->s, &r->avail);
-	len = r->avail;
-	LSE_ORACLE(r->ngrown == (due && lse_sess_error(r->s) != LSE_E_NOMEM),
-		   due ? "recv_buf did not grow a ring that the last read filled"
-		       : "recv_buf grew the ring with no read that filled it");
-	check_growth(r, prev + 1);
-	r->filled = 0;
-	/* Asked again with nothing read (the read would block): the same
-	 * space, and no more growth. */
-	r->may_grow = 1;
-	again = lse_sess_recv_buf(r->s, &r->avail);
-	LSE_ORACLE(again == p && r->avail == len && r->ngrown == 0,
-		   "recv_buf asked twice offers different space");
 	r->may_grow = 0;
+	len = r->avail;
+	r->filled = 0;
+	/* A ring that neither grew nor was filled by the last read, and
+	 * offers room, was not full: no growth was due. */
+	if (r->ngrown || filled || len == 0)
+		check_recv_buf(r, filled, p, len);
 	if (p == NULL) {
 		LSE_ORACLE(len == 0, "recv_buf: NULL with a length");
 		LSE_ORACLE(!(lse_sess_want(r->s) & LSE_WANT_READ) || lse_sess_error(r->s) == LSE_E_NOMEM,
@@ -280,13 +295,15 @@ static int offer(run *r)
 	if (r->direct)
 		return offer_direct(r, at, n);
 	bound = lse_sess_bound(r->s);
-	before = lse_sess_buffered(r->s);
+	before = r->d->mode == LSE_MODE_RAW ? lse_sess_buffered(r->s) : 0;
 	r->may_grow = 1;
 	got = lse_sess_recv(r->s, r->f->p + at, n);
+	r->may_grow = 0;
 	/* What the call can have needed: raw, what was held and offered;
 	 * framed, what it holds now and an ERROR frame's reserve. */
-	check_growth(r, r->d->mode == LSE_MODE_RAW ? before + n
-						   : lse_sess_buffered(r->s) + LSE_ERR_FRAME_MAX);
+	if (r->ngrown)
+		check_growth(r, r->d->mode == LSE_MODE_RAW ? before + n
+							   : lse_sess_buffered(r->s) + LSE_ERR_FRAME_MAX);
 	LSE_TRACE(got < 0 ? lse_trace("offered %zu, refused: %s, ", n, lse_strerror((int)got))
 			  : lse_trace("offered %zu, took %td, ", n, got));
 	if (got < 0) {
@@ -346,7 +363,7 @@ static int drain(run *r, size_t max)
 		r->out_len += n;
 		total += n;
 		LSE_ORACLE(lse_sess_send_ack(r->s, n) == LSE_OK, "ack of offered bytes refused");
-		r->fresh = lse_sess_buffered(r->s) == 0;
+		r->fresh = n == r->avail && lse_sess_buffered(r->s) == 0;
 	}
 	return total > 0;
 }

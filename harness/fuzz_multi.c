@@ -5,13 +5,13 @@
  * Input (harness/README.md): client bytes from the front; from the back a
  * flags byte and a fail_at byte (the k-th allocation is refused), then
  * operations: open, send to k, drain k, half-close k,
- * abort k, run to quiescence, end; an open may make every call of its
- * socket meet EINTR first. Checked: each connection's output equals
+ * abort k, run to quiescence, end; an open may make the first read and the
+ * first write of each service of its connection meet EINTR. Checked: each connection's output equals
  * the model's for that connection's stream alone (a prefix, if the client
  * aborted), it is closed exactly when the model says so, the loop always
  * settles, and the table ends holding exactly the open connections; each
  * lse_conn_run call keeps lse_conn.h's contract as its socket sees it
- * (readiness, flush first, reads of the room, EINTR retried, no call again
+ * (readiness, flush first, framed reads within scratch, EINTR retried, no call again
  * after a short one, the budget, stopping only when nothing can move). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@
 
 typedef struct peer {
 	int shut, aborted, server_closed;
-	int intr;            /* every read and write is first interrupted */
+	int intr;            /* each service's first read and write meet EINTR */
 	unsigned interest;   /* what "epoll" has registered; 0 once closed */
 	lse_hbuf in;          /* everything the client sent */
 	size_t rd;       /* the server has read in.p[0, rd) */
@@ -38,15 +38,17 @@ typedef struct peer {
 } peer;
 
 /* One lse_conn_run call as its socket sees it, held to lse_conn.h's
- * contract for that call. */
+ * contract for that call. Directions are LSE_WANT_READ and LSE_WANT_WRITE. */
 typedef struct audit {
 	int fd;               /* the connection being serviced */
+	const lse_conn *conn;
 	unsigned ready;       /* what the loop said it may do */
-	int calls;            /* reads and writes that returned, EINTR aside */
-	int read_done;        /* a read came up short or would block */
-	int write_done;       /* a write came up short or would block */
+	unsigned open;        /* of ready, the directions whose last call was
+			       * not short and did not block */
+	unsigned intr;        /* directions whose first call meets EINTR */
+	unsigned retry;       /* the direction EINTR interrupted: call again */
 	int broken;           /* a call said the socket broke */
-	int retry;            /* 'r' or 'w': the call EINTR interrupted */
+	int calls;            /* reads and writes that returned, EINTR aside */
 } audit;
 
 typedef struct world {
@@ -69,22 +71,28 @@ typedef struct world {
 	audit a;
 } world;
 
-/* Checks a read ('r') or write ('w') that lse_conn_run makes; returns 1 if
- * EINTR is to be its answer. */
-static int audit_call(world *w, int fd, int dir, size_t len)
+/* A call audit_call refuses: which rule it broke. */
+static void audit_refuse(const audit *a, int fd, unsigned dir, size_t len)
+{
+	LSE_ORACLE(fd == a->fd, "io on a connection other than the one serviced");
+	LSE_ORACLE(a->retry == 0 || a->retry == dir, "a call interrupted by EINTR was not made again at once");
+	LSE_ORACLE(!a->broken, "io on a socket that said it broke");
+	LSE_ORACLE(a->ready & dir, "io the loop did not allow");
+	LSE_ORACLE(a->open & dir, "io again in a direction whose last call came up short or would block");
+	LSE_ORACLE(len > 0, "io of 0 bytes");
+}
+
+/* Checks a read or write (dir) that lse_conn_run makes; returns 1 if EINTR
+ * is to be its answer. */
+static inline int audit_call(world *w, int fd, unsigned dir, size_t len)
 {
 	audit *a = &w->a;
-	int again = a->retry == dir;
 
-	LSE_ORACLE(fd == a->fd, "io on a connection other than the one serviced");
-	LSE_ORACLE(a->retry == 0 || again, "a call interrupted by EINTR was not made again at once");
-	LSE_ORACLE(!a->broken, "io on a socket that said it broke");
-	LSE_ORACLE(a->ready & (dir == 'r' ? LSE_WANT_READ : LSE_WANT_WRITE), "io the loop did not allow");
-	LSE_ORACLE(!(dir == 'r' ? a->read_done : a->write_done),
-		   "io again in a direction whose last call came up short or would block");
-	LSE_ORACLE(len > 0, "io of 0 bytes");
+	if (fd != a->fd || !(a->open & dir) || (a->retry & ~dir) || len == 0)
+		audit_refuse(a, fd, dir, len);
 	a->retry = 0;
-	if (w->peers[fd].intr && !again) {
+	if (a->intr & dir) {
+		a->intr &= ~dir;
 		a->retry = dir;
 		return 1;
 	}
@@ -92,32 +100,31 @@ static int audit_call(world *w, int fd, int dir, size_t len)
 	return 0;
 }
 
-static void audit_result(audit *a, int dir, ptrdiff_t n, size_t len)
+static inline void audit_result(audit *a, unsigned dir, ptrdiff_t n, size_t len)
 {
-	if (n == LSE_IO_BROKEN)
+	if (n == LSE_IO_BROKEN) {
 		a->broken = 1;
-	else if (n == LSE_IO_AGAIN || (n > 0 && (size_t)n < len))
-		*(dir == 'r' ? &a->read_done : &a->write_done) = 1;
+		a->open = 0;
+	} else if (n == LSE_IO_AGAIN || (n > 0 && (size_t)n < len)) {
+		a->open &= ~dir;
+	}
 }
 
 static ptrdiff_t mem_read(void *ctx, int fd, uint8_t *dst, size_t len)
 {
 	world *w = ctx;
 	peer *p = &w->peers[fd];
-	const lse_conn *c = lse_conntab_get(&w->tab, fd);
-	size_t n = p->in.len - p->rd, room;
+	const lse_conn *c = w->a.conn;
+	size_t n = p->in.len - p->rd;
 	ptrdiff_t got;
 
-	if (audit_call(w, fd, 'r', len))
+	if (audit_call(w, fd, LSE_WANT_READ, len))
 		return LSE_IO_INTR;
-	room = lse_sess_recv_room(c->sess);
-	LSE_ORACLE(!(lse_sess_want(c->sess) & LSE_WANT_WRITE) || w->a.write_done ||
-		   !(w->a.ready & LSE_WANT_WRITE), "a read before the pending output was written");
-	if (w->tab.cfg.mode == LSE_MODE_FRAMED)
-		LSE_ORACLE(dst == w->scratch && len == (room < w->scratch_len ? room : w->scratch_len),
-			   "a framed read not of the session's room, as far as scratch allows");
-	else
-		LSE_ORACLE(len <= room, "a raw read beyond the session's room");
+	LSE_ORACLE(!(w->a.open & LSE_WANT_WRITE) || !(lse_sess_want(c->sess) & LSE_WANT_WRITE),
+		   "a read before the pending output was written");
+	/* Raw reads go into the session's ring, framed ones into scratch. */
+	LSE_ORACLE(w->tab.cfg.mode == LSE_MODE_RAW || (dst == w->scratch && len <= w->scratch_len),
+		   "a framed read not into scratch, or past its end");
 	if (p->aborted)
 		got = LSE_IO_BROKEN;
 	else if (n == 0)
@@ -128,7 +135,7 @@ static ptrdiff_t mem_read(void *ctx, int fd, uint8_t *dst, size_t len)
 		p->rd += n;
 		got = (ptrdiff_t)n;
 	}
-	audit_result(&w->a, 'r', got, len);
+	audit_result(&w->a, LSE_WANT_READ, got, len);
 	return got;
 }
 
@@ -139,7 +146,7 @@ static ptrdiff_t mem_write(void *ctx, int fd, const uint8_t *src, size_t len)
 	size_t n = p->cap - p->unread;
 	ptrdiff_t put;
 
-	if (audit_call(w, fd, 'w', len))
+	if (audit_call(w, fd, LSE_WANT_WRITE, len))
 		return LSE_IO_INTR;
 	if (p->aborted)
 		put = LSE_IO_BROKEN;
@@ -151,7 +158,7 @@ static ptrdiff_t mem_write(void *ctx, int fd, const uint8_t *src, size_t len)
 		p->unread += n;
 		put = (ptrdiff_t)n;
 	}
-	audit_result(&w->a, 'w', put, len);
+	audit_result(&w->a, LSE_WANT_WRITE, put, len);
 	return put;
 }
 
@@ -185,19 +192,18 @@ static int fires(const world *w, int fd)
 static void check_run(const world *w, const lse_conn *c, unsigned interest)
 {
 	const audit *a = &w->a;
-	unsigned want = lse_sess_want(c->sess);
-	int can_read = (a->ready & LSE_WANT_READ) && !a->read_done;
-	int can_write = (a->ready & LSE_WANT_WRITE) && !a->write_done;
 
 	LSE_ORACLE(a->retry == 0, "a call interrupted by EINTR was not made again");
 	if (interest == LSE_CLOSED) {
-		LSE_ORACLE(a->broken || want == LSE_CLOSED, "closed a connection with a sound socket and session");
+		LSE_ORACLE(a->broken || lse_sess_want(c->sess) == LSE_CLOSED,
+			   "closed a connection with a sound socket and session");
 		return;
 	}
 	LSE_ORACLE(!a->broken, "the socket broke and the connection stays open");
-	LSE_ORACLE(interest == want, "the interest returned is not the session's");
-	LSE_ORACLE(a->calls == LSE_CONN_BUDGET ||
-		   (!((want & LSE_WANT_WRITE) && can_write) && !((want & LSE_WANT_READ) && can_read)),
+	/* The interest's READ and WRITE are the directions' bits. An interest
+	 * that is not the session's want shows in the loop's behaviour, which
+	 * the models check. */
+	LSE_ORACLE(a->calls == LSE_CONN_BUDGET || !(interest & a->open),
 		   "lse_conn_run stopped, within its budget, while bytes could still move");
 }
 
@@ -208,7 +214,9 @@ static void dispatch(world *w, int fd)
 
 	if (c == NULL)   /* closed by an earlier dispatch in this pass */
 		return;
-	w->a = (audit){ .fd = fd, .ready = ready(&w->peers[fd]) };
+	w->a = (audit){ .fd = fd, .conn = c, .ready = ready(&w->peers[fd]) };
+	w->a.open = w->a.ready;
+	w->a.intr = w->peers[fd].intr ? LSE_WANT_READ | LSE_WANT_WRITE : 0;
 	interest = lse_conn_run(c, &w->io, w->a.ready, w->scratch, w->scratch_len);
 	check_run(w, c, interest);
 	if (interest == LSE_CLOSED) {
@@ -320,7 +328,7 @@ static void trace_op(const world *w, uint8_t op, int fd, size_t from, size_t to)
 		lse_trace("DRAIN %zu", lse_drive_drain(op >> 3));
 	else if (i == 0 && fd >= 0)
 		lse_trace("OPEN, kernel buffer %zu%s", w->peers[fd].cap,
-			  w->peers[fd].intr ? ", each call first interrupted (EINTR)" : "");
+			  w->peers[fd].intr ? ", EINTR at each service's first read and write" : "");
 	else
 		lse_trace("%s", names[i]);
 	if (to > from)
@@ -463,8 +471,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int open = 0;
 
 	/* The client buffers live on from run to run (the world is static and
-	 * holds them): fresh ones cost more than the rest of a short run. */
-	for (int fd = 0; fd < PEERS; fd++) {
+	 * holds them): fresh ones cost more than the rest of a short run.
+	 * Only the last run's peers need resetting; the rest are as reset. */
+	for (int fd = 0; fd < w.npeers; fd++) {
 		peer *p = &w.peers[fd];
 		lse_hbuf in = { p->in.p, 0, p->in.cap }, out = { p->out.p, 0, p->out.cap };
 
