@@ -64,7 +64,7 @@ test:
 	ci/build.sh fuzz fuzz_empty
 	for d in dict/*.dict; do ci/check-dict.sh build/fuzz/harness/fuzz_empty $$d || exit 1; done
 	ci/build.sh tsan lsecho-server test_server test_server_api test_life
-	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_server' --output-on-failure
+	cd build/tsan && TSAN_OPTIONS=halt_on_error=1 ctest -R '^test_server' --output-on-failure -j2
 	ci/oss-fuzz/check-build libfuzzer:address $$(ci/deps.sh afl >/dev/null 2>&1 && echo afl:address)
 
 ENGINE ?= libfuzzer
