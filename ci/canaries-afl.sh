@@ -130,7 +130,7 @@ fuzz_canary() {   # tree binary workdir
 		pids+=($!)
 	done
 	while :; do
-		first=$(crash_files "$w" | head -n 1)
+		first=$(crash_files "$w" | sed -n 1p)
 		if [ -n "$first" ]; then
 			found_by=${first#*/out/}
 			found_by=${found_by%%/*}

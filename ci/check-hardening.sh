@@ -26,13 +26,13 @@ fi
 cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$build/CMakeCache.txt")
 skip=()
 crt=$("${cc:-cc}" -print-file-name=Scrt1.o)
-if [ "$(uname -m)" = x86_64 ] && ! readelf -n "$crt" 2>/dev/null | grep -q 'IBT, SHSTK'; then
+if [ "$(uname -m)" = x86_64 ] && ! grep -q 'IBT, SHSTK' <<<"$(readelf -n "$crt" 2>/dev/null)"; then
 	skip=(--nocfprotection)
 	objs=$(find "$build/CMakeFiles" -path '*CMakeFiles/lsecho*' -name '*.o')
 	[ -n "$objs" ] || fail "no lsecho objects under $build/CMakeFiles"
 	n=0
 	for o in $objs; do
-		readelf -n "$o" | grep -q 'IBT, SHSTK' || fail "$o has no IBT/SHSTK property (-fcf-protection missing?)"
+		grep -q 'IBT, SHSTK' <<<"$(readelf -n "$o")" || fail "$o has no IBT/SHSTK property (-fcf-protection missing?)"
 		n=$((n + 1))
 	done
 	echo "check-hardening: $crt has no IBT/SHSTK property, so no program linked here can show one:"

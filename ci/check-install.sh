@@ -33,8 +33,9 @@ files)
 	done
 	grep -qx "ExecStart=$prefix/bin/lsecho-server --any-uid" "$units/lsecho.service" ||
 		fail "lsecho.service does not run $prefix/bin/lsecho-server: $(grep ExecStart "$units/lsecho.service")"
-	"$root/bin/lsecho-server" --version | grep -q '^lsecho-server ' ||
-		fail "the installed lsecho-server does not run"
+	version=$("$root/bin/lsecho-server" --version) || fail "the installed lsecho-server does not run"
+	grep -q '^lsecho-server ' <<<"$version" || fail "the installed lsecho-server's --version says: $version"
+	help=$("$root/bin/lsecho-server" --help) || fail "the installed lsecho-server --help failed"
 	man=$root/share/man/man1/lsecho-server.1
 	if command -v man >/dev/null 2>&1; then
 		warn=$(LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$man" 2>&1 >/dev/null) || true
@@ -45,13 +46,13 @@ files)
 		text=$(sed 's/\\-/-/g' "$man")
 	fi
 	# The man page and --help agree on the options.
-	for opt in $("$root/bin/lsecho-server" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+	for opt in $(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u); do
 		grep -qF -- "$opt" <<<"$text" || fail "--help lists $opt, the man page does not"
 	done
 	options=$(awk '/^OPTIONS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' <<<"$text")
 	[ -n "$options" ] || fail "the man page has no OPTIONS section"
 	for opt in $(grep -oE -- '--[a-z][a-z-]+' <<<"$options" | sort -u); do
-		"$root/bin/lsecho-server" --help | grep -qF -- "$opt" ||
+		grep -qF -- "$opt" <<<"$help" ||
 			fail "the man page's OPTIONS list $opt, --help does not"
 	done
 	echo "check-install: $prefix/bin (2 programs), lsecho.socket, lsecho.service, sysusers.d, man page: installed; man page and --help agree"
@@ -79,7 +80,7 @@ units)
 	# (@system-service alone does not), or the service fails at start.
 	allowed=$(sed -n 's/^SystemCallFilter=\([^~].*\)/\1/p' "$units/lsecho.service")
 	grep -qw seccomp <<<"$allowed" || fail "lsecho.service's SystemCallFilter= does not allow seccomp: $allowed"
-	if systemd-analyze syscall-filter @system-service 2>/dev/null | grep -qw seccomp; then
+	if grep -qw seccomp <<<"$(systemd-analyze syscall-filter @system-service 2>/dev/null)"; then
 		echo "check-install: note: @system-service now includes seccomp; the explicit entry is redundant"
 	fi
 	echo "check-install: systemd-analyze verify clean; security --offline=true: exposure $level (at most 1.5); seccomp() allowed"
