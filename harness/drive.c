@@ -552,14 +552,7 @@ static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg)
 
 	trace_steps = trace_rounds = 0;
 	trace_out_seen = 0;
-	lse_trace("settings: ");
-	lse_trace_flags(flags, names);
-	if (cfg->mode == LSE_MODE_RAW)
-		lse_trace("  raw echo, ring of %u bytes%s", (unsigned)r->chunk,
-			  cfg->chunk ? "" : " (the default)");
-	else
-		lse_trace("  framed, server limit %u%s", (unsigned)lse_drive_limit(flags),
-			  cfg->max_payload ? "" : " (the default)");
+	lse_trace_settings(flags, names, cfg);
 	lse_trace(", session %s, allocator %s\n",
 		  (flags & 0x10) && r->d->mem == NULL && lse_drive_limit(flags) <= 65536
 			  ? "in caller storage" : "allocated",

@@ -420,12 +420,7 @@ static void trace_start(const world *w, uint8_t flags, const lse_sess_config *cf
 	static const char *const names[8] = { NULL, NULL, NULL, "raw", NULL, NULL, NULL,
 					       "17-byte reads" };
 
-	lse_trace("settings: ");
-	lse_trace_flags(flags, names);
-	if (cfg->mode == LSE_MODE_RAW)
-		lse_trace("  raw echo, ring of %u bytes", (unsigned)cfg->chunk);
-	else
-		lse_trace("  framed, server limit %u", (unsigned)cfg->max_payload);
+	lse_trace_settings(flags, names, cfg);
 	lse_trace(", reads of %zu bytes; the table's allocation %u fails (0: none)\nschedule:\n",
 		  w->scratch_len, (unsigned)w->fm.fail_at);
 }

@@ -546,12 +546,7 @@ static void trace_start(uint8_t flags, const lse_loop_opts *o, unsigned fail_at)
 	static const char *const names[8] = { NULL, NULL, NULL, "raw", NULL, NULL, NULL,
 					       "fault injection" };
 
-	lse_trace("settings: ");
-	lse_trace_flags(flags, names);
-	if (o->cfg.mode == LSE_MODE_RAW)
-		lse_trace("  raw echo, ring of %u bytes", (unsigned)o->cfg.chunk);
-	else
-		lse_trace("  framed, server limit %u", (unsigned)o->cfg.max_payload);
+	lse_trace_settings(flags, names, &o->cfg);
 	lse_trace("; I/O faults %s; the loop's allocation %u fails (0: none); up to %d connections\n"
 		  "schedule:\n", fx.on ? "on" : "off", fail_at, max_peers);
 }

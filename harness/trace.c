@@ -52,6 +52,20 @@ void lse_trace_flags(uint8_t flags, const char *const names[8])
 	lse_trace("\n");
 }
 
+void lse_trace_settings(uint8_t flags, const char *const names[8], const lse_sess_config *cfg)
+{
+	lse_trace("settings: ");
+	lse_trace_flags(flags, names);
+	if (cfg->mode == LSE_MODE_RAW)
+		lse_trace("  raw echo, ring of %u bytes%s",
+			  (unsigned)(cfg->chunk ? cfg->chunk : LSE_CHUNK_DEFAULT),
+			  cfg->chunk ? "" : " (the default)");
+	else
+		lse_trace("  framed, server limit %u%s",
+			  (unsigned)(cfg->max_payload ? cfg->max_payload : LSE_LIMIT_DEFAULT),
+			  cfg->max_payload ? "" : " (the default)");
+}
+
 static const char *type_name(uint8_t t)
 {
 	switch (t) {

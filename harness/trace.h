@@ -42,6 +42,12 @@ void lse_trace_mute(int on);
  * (`names`, bit 0 first; NULL entries are not shown). */
 void lse_trace_flags(uint8_t flags, const char *const names[8]);
 
+/* An account's first lines: `settings: ` with the flags as lse_trace_flags
+ * shows them, then the session's mode as `  raw echo, ring of N bytes` or
+ * `  framed, server limit N`, marked `(the default)` where cfg asks for it
+ * as 0. No newline: the target adds what it chose besides. */
+void lse_trace_settings(uint8_t flags, const char *const names[8], const lse_sess_config *cfg);
+
 /* One 8-byte header alone, as `DATA header, length 64` or `bad magic 12 34`;
  * no newline. */
 void lse_trace_header(const uint8_t h[8]);
