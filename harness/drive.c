@@ -544,7 +544,7 @@ static void compare(run *r, int eof, uint32_t limit)
 	}
 }
 
-static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg)
+static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg, int in_storage)
 {
 	static const char *const names[8] = { NULL, NULL, NULL, "half-close at the end",
 					       "caller storage", "raw (fuzz_alloc)",
@@ -554,8 +554,7 @@ static void trace_start(const run *r, uint8_t flags, const lse_sess_config *cfg)
 	trace_out_seen = 0;
 	lse_trace_settings(flags, names, cfg);
 	lse_trace(", session %s, allocator %s\n",
-		  (flags & 0x10) && r->d->mem == NULL && lse_drive_limit(flags) <= 65536
-			  ? "in caller storage" : "allocated",
+		  in_storage ? "in caller storage" : "allocated",
 		  r->d->mem ? "failing (fuzz_alloc)" : "malloc");
 	lse_trace("  1 connection; stream from byte 0 on, operations from byte %zu back\nschedule:\n",
 		  r->f->tail ? r->f->tail - 1 : 0);
@@ -571,13 +570,14 @@ int lse_drive_run(const lse_drive *d, lse_fdp *f, uint8_t flags, uint32_t chunk)
 		  .direct = d->mode == LSE_MODE_RAW && (flags & 0x40),
 		  .inner = d->mem ? d->mem : lse_mem_default() };
 	lse_mem watch = { watch_alloc, watch_free, &r };
+	/* Caller storage holds the largest bound up front: beyond 64 KiB that
+	 * costs an mmap and teaches nothing the allocator path does not. */
+	int in_storage = (flags & 0x10) && d->mem == NULL && limit <= 65536;
 	void *storage = NULL;
 	int eof, err, rc;
 
-	LSE_TRACE(trace_start(&r, flags, &cfg));
-	/* Caller storage holds the largest bound up front: beyond 64 KiB that
-	 * costs an mmap and teaches nothing the allocator path does not. */
-	if ((flags & 0x10) && d->mem == NULL && limit <= 65536) {
+	LSE_TRACE(trace_start(&r, flags, &cfg, in_storage));
+	if (in_storage) {
 		size_t size = lse_sess_footprint(&cfg);
 		storage = storage_space(size);
 		LSE_ORACLE(lse_sess_init(&r.s, storage, size - 1, &cfg) == LSE_E_INVAL,

@@ -4,15 +4,16 @@
  * re-checking each connection is still registered.
  * Input (harness/README.md): client bytes from the front; from the back a
  * flags byte and a fail_at byte (the k-th allocation is refused), then
- * operations: open, send to k, drain k, half-close k,
- * abort k, run to quiescence, end; an open may make the first read and the
- * first write of each service of its connection meet EINTR. Checked: each connection's output equals
- * the model's for that connection's stream alone (a prefix, if the client
- * aborted), it is closed exactly when the model says so, the loop always
- * settles, and the table ends holding exactly the open connections; each
- * lse_conn_run call keeps lse_conn.h's contract as its socket sees it
- * (readiness, flush first, framed reads within scratch, EINTR retried, no call again
- * after a short one, the budget, stopping only when nothing can move). */
+ * operations: open, send to k, drain k, half-close k, abort k, run to
+ * quiescence, end; an open may make the first read and the first write of
+ * each service of its connection meet EINTR.
+ * Checked: each connection's output equals the model's for that
+ * connection's stream alone (a prefix, if the client aborted), it is closed
+ * exactly when the model says so, the loop always settles, and the table
+ * ends holding exactly the open connections; each lse_conn_run call keeps
+ * lse_conn.h's contract as its socket sees it (readiness, flush first,
+ * framed reads within scratch, EINTR retried, no call again after a short
+ * one, the budget, stopping only when nothing can move). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
